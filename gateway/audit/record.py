@@ -1,0 +1,160 @@
+"""Audit records, version 1: what a regulator reads for each transfer. Pure.
+
+A record never holds raw personal data: JSON pointers, categories and counts, keyed hashes (HMAC-SHA-256 with a
+gateway key) of subject identifiers, digests of bodies, the policy revision, the rules that fired, the mechanism
+relied on, the effect and the outcome. Records are encoded as canonical JSON (RFC 8785).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+from gateway.model import Classification, Decision, Json, Subject, Transfer
+from gateway.policy.obligations import Edit
+
+__all__ = [
+    "RECORD_VERSION",
+    "body_digest",
+    "decision_record",
+    "encode",
+    "outcome_record",
+    "rejection_record",
+    "subject_keys",
+    "timestamp",
+]
+
+RECORD_VERSION = 1
+
+
+def timestamp(t: datetime) -> str:
+    """RFC 3339 UTC with milliseconds, e.g. ``2026-11-27T09:30:00.123Z``."""
+    return t.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def body_digest(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def subject_keys(key: bytes, subjects: tuple[Subject, ...]) -> list[str]:
+    """Keyed hashes of the subjects' identifiers, sorted and without duplicates."""
+    return sorted({hmac.new(key, s.key_value.encode(), hashlib.sha256).hexdigest() for s in subjects})
+
+
+def encode(record: dict[str, Any]) -> bytes:
+    """The canonical JSON (RFC 8785) bytes of a record: the leaf of the audit trail."""
+    return bytes(rfc8785.dumps(record))
+
+
+def decision_record(
+    transfer: Transfer,
+    *,
+    classification: Classification,
+    decision: Decision,
+    edits: tuple[Edit, ...],
+    subject_key: bytes,
+    request_digest: str,
+    request_bytes: int,
+    recipient_name: str | None,
+) -> dict[str, Json]:
+    """The record written before anything is forwarded (step 6)."""
+    touched: dict[str, list[str]] = {}
+    for e in edits:
+        touched.setdefault(e.action, []).append(e.pointer if e.end is None else f"{e.pointer}#{e.start}-{e.end}")
+    return {
+        "v": RECORD_VERSION,
+        "kind": "decision",
+        "decision_id": transfer.decision_id,
+        "time": timestamp(transfer.received_at),
+        "exporter": transfer.principal.organisation,
+        "caller": transfer.principal.subject,
+        "route": transfer.route,
+        "recipient": transfer.recipient,
+        "recipient_name": recipient_name,
+        "jurisdiction": transfer.jurisdiction,
+        "purpose": transfer.purpose,
+        "scenario": transfer.scenario,
+        "method": transfer.method,
+        "path": transfer.path,
+        "content_type": transfer.content_type,
+        "request": {"digest": request_digest, "bytes": request_bytes},
+        "categories": dict(classification.category_counts()),
+        "detectors": dict(classification.detector_counts()),
+        "individuals": len(classification.subjects),
+        "subject_keys": list(subject_keys(subject_key, classification.subjects)),
+        "obligations": {action: list(pointers) for action, pointers in sorted(touched.items())},
+        "policy_revision": decision.policy_revision,
+        "rules": [
+            {"id": h.rule_id, "effect": h.effect.value, "reason": h.reason, "legal": h.legal} for h in decision.hits
+        ],
+        "deciding_rule": decision.rule_id,
+        "mechanism": (
+            {"id": decision.mechanism.mechanism, "reference": decision.mechanism.reference}
+            if decision.mechanism
+            else None
+        ),
+        "effect": decision.effect.value,
+        "problem": None if decision.allowed else "policy-denied",
+    }
+
+
+def rejection_record(
+    *,
+    decision_id: str,
+    time: datetime,
+    problem: str,
+    detail: str,
+    method: str,
+    path: str,
+    route: str | None,
+    exporter: str | None,
+    caller: str | None,
+    policy_revision: str,
+    request_bytes: int | None,
+) -> dict[str, Json]:
+    """The record of a request refused before a policy decision: bad token, unknown route, bad body."""
+    return {
+        "v": RECORD_VERSION,
+        "kind": "rejection",
+        "decision_id": decision_id,
+        "time": timestamp(time),
+        "exporter": exporter,
+        "caller": caller,
+        "route": route,
+        "method": method,
+        "path": path,
+        "request": {"bytes": request_bytes},
+        "policy_revision": policy_revision,
+        "effect": "deny",
+        "problem": problem,
+        "detail": detail,
+    }
+
+
+def outcome_record(
+    *,
+    decision_id: str,
+    time: datetime,
+    status: int,
+    forwarded_digest: str | None,
+    forwarded_bytes: int | None,
+    response_bytes: int | None,
+    latency_ms: float,
+    fault: str | None,
+) -> dict[str, Json]:
+    """The record written after forwarding (step 9): what left, what came back, how long it took."""
+    return {
+        "v": RECORD_VERSION,
+        "kind": "outcome",
+        "decision_id": decision_id,
+        "time": timestamp(time),
+        "forwarded": {"digest": forwarded_digest, "bytes": forwarded_bytes},
+        "status": status,
+        "response_bytes": response_bytes,
+        "latency_ms": round(latency_ms, 3),
+        "fault": fault,
+    }

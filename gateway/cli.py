@@ -1,0 +1,187 @@
+"""The ``gateway`` command: serve, demo, policy check, audit verify, keys init, token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import jwt
+from aiohttp import web
+
+from gateway.config import load_config
+from gateway.errors import AuditCorrupt, ConfigError
+from gateway.keys import generate_signing_key, new_secret, write_private
+from gateway.policy.load import load_policy
+from gateway.stores.sqlite_audit import verify_file
+from gateway.telemetry import configure_logging, configure_tracing
+
+__all__ = ["main", "mint_token"]
+
+
+def mint_token(
+    private_pem: bytes,
+    kid: str,
+    *,
+    issuer: str,
+    audience: str,
+    organisation: str,
+    subject: str,
+    roles: Sequence[str],
+    ttl: int,
+    now: float | None = None,
+) -> str:
+    """A token signed with EdDSA, for local use and tests (production tokens come from the enterprise's IdP)."""
+    issued = int(time.time() if now is None else now)
+    claims = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": subject,
+        "org": organisation,
+        "roles": list(roles),
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + ttl,
+    }
+    return jwt.encode(claims, private_pem, algorithm="EdDSA", headers={"kid": kid})
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gateway.web.app import build_app  # noqa: PLC0415 - aiohttp app wiring only for the commands that serve
+
+    config = load_config(Path(args.config))
+    configure_logging()
+    configure_tracing(config.traces)
+    app = build_app(config)
+    print(f"gateway listening on http://{config.host}:{config.port} (policy {config.policy_dir})", file=sys.stderr)
+    web.run_app(app, host=config.host, port=config.port, print=None, access_log=None)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo  # noqa: PLC0415 - the demo pulls in the client side, which serve does not need
+
+    try:
+        return asyncio.run(run_demo(serve=args.serve, port=args.port, data_dir=args.data_dir))
+    except KeyboardInterrupt:
+        return 0
+
+
+def _policy_check(args: argparse.Namespace) -> int:
+    policy = load_policy(Path(args.directory))
+    print(
+        f"policy {policy.name}: {len(policy.rules)} rules, {len(policy.recipients)} recipients, "
+        f"revision {policy.revision}"
+    )
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    db = Path(args.db) if args.db else load_config(Path(args.config)).audit_db
+    count = verify_file(db)
+    print(f"audit trail verified: {count} records")
+    return 0
+
+
+def _keys_init(args: argparse.Namespace) -> int:
+    config = load_config(Path(args.config))
+    if config.token_signing_file is None:
+        raise ConfigError(
+            "keys.token_signing_file is not set; it names where the local token key goes", file=config.source
+        )
+    created = []
+    if not config.audit_hmac_key_file.exists():
+        write_private(config.audit_hmac_key_file, new_secret().hex().encode())
+        created.append(config.audit_hmac_key_file)
+    if not config.token_signing_file.exists():
+        key = generate_signing_key()
+        write_private(config.token_signing_file, key.private_pem)
+        config.auth.jwks_file.parent.mkdir(parents=True, exist_ok=True)
+        config.auth.jwks_file.write_text(json.dumps(key.jwks(), indent=2) + "\n", encoding="utf-8")
+        created += [config.token_signing_file, config.auth.jwks_file]
+    for path in created:
+        print(f"created {path}")
+    if not created:
+        print("keys already exist; nothing changed")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    config = load_config(Path(args.config))
+    if config.token_signing_file is None:
+        raise ConfigError("keys.token_signing_file is not set", file=config.source)
+    jwks = json.loads(config.auth.jwks_file.read_text(encoding="utf-8"))
+    kid = jwks["keys"][0]["kid"]
+    print(
+        mint_token(
+            config.token_signing_file.read_bytes(),
+            kid,
+            issuer=config.auth.issuer,
+            audience=config.auth.audience,
+            organisation=args.org,
+            subject=args.sub,
+            roles=args.roles.split(","),
+            ttl=args.ttl,
+        )
+    )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateway", description="Cross-border data gateway (SIP - Singapore).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway from a configuration file")
+    serve.add_argument("--config", required=True)
+    serve.set_defaults(func=_serve)
+
+    demo = sub.add_parser("demo", help="run a demo recipient, the gateway and scripted transfers on loopback")
+    demo.add_argument("--serve", action="store_true", help="keep the gateway running and print a curl command")
+    demo.add_argument("--port", type=int, default=8080, help="gateway port with --serve (default 8080)")
+    demo.add_argument("--data-dir", help="keep the demo's audit log here instead of a temporary folder")
+    demo.set_defaults(func=_demo)
+
+    policy = sub.add_parser("policy", help="operators' policy tools").add_subparsers(dest="action", required=True)
+    check = policy.add_parser("check", help="validate and compile a policy directory")
+    check.add_argument("directory")
+    check.set_defaults(func=_policy_check)
+
+    audit = sub.add_parser("audit", help="regulators' audit tools").add_subparsers(dest="action", required=True)
+    verify = audit.add_parser("verify", help="verify the audit trail's hash chain")
+    where = verify.add_mutually_exclusive_group(required=True)
+    where.add_argument("--config")
+    where.add_argument("--db")
+    verify.set_defaults(func=_audit_verify)
+
+    keys = sub.add_parser("keys", help="key material").add_subparsers(dest="action", required=True)
+    init = keys.add_parser("init", help="create the keys a configuration names, if missing")
+    init.add_argument("--config", required=True)
+    init.set_defaults(func=_keys_init)
+
+    token = sub.add_parser("token", help="mint a local test token with the configured signing key")
+    token.add_argument("--config", required=True)
+    token.add_argument("--org", required=True, help="the exporting organisation")
+    token.add_argument("--sub", default="cli")
+    token.add_argument("--roles", default="enterprise")
+    token.add_argument("--ttl", type=int, default=3600)
+    token.set_defaults(func=_token)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except AuditCorrupt as e:
+        print(f"audit trail does NOT verify: {e}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as e:
+        print(f"error: no such file: {e.filename or e}", file=sys.stderr)
+        return 2

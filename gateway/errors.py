@@ -1,0 +1,150 @@
+"""The gateway's exceptions.
+
+A denial by policy is not an exception: it is a :class:`gateway.model.Decision`. Exceptions are for input the
+gateway cannot take and for faults. Each carries a problem kind (see :data:`PROBLEMS`), which the web edge turns
+into an RFC 9457 problem document, and a human explanation that never quotes personal data::
+
+    GatewayError                 kind, status, detail
+    +-- ConfigError              a configuration or policy file is invalid (file, line)
+    +-- RequestRejected          the caller's request cannot be taken (4xx): token, route, body
+    +-- Overloaded               too many transfers in flight (503, Retry-After)
+    +-- AuditUnavailable         the audit log cannot take a record; nothing is forwarded (503)
+    +-- UpstreamFailed           the recipient refused, reset or timed out (502 / 504)
+    +-- AuditCorrupt             a stored audit trail does not verify (index, expected and calculated hashes)
+
+Foreign exceptions are translated where they enter (``raise ... from e``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "PROBLEMS",
+    "AuditCorrupt",
+    "AuditUnavailable",
+    "ConfigError",
+    "GatewayError",
+    "Overloaded",
+    "ProblemKind",
+    "RequestRejected",
+    "UpstreamFailed",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemKind:
+    """One kind of problem: its HTTP status, a short title and what the caller can do about it."""
+
+    status: int
+    title: str
+    advice: str
+
+
+PROBLEMS: dict[str, ProblemKind] = {
+    "policy-denied": ProblemKind(
+        403,
+        "Transfer refused by policy",
+        "Read the rule and reason; change the data, the purpose or the recipient's legal mechanism, then send again.",
+    ),
+    "token-missing": ProblemKind(401, "Bearer token required", "Send 'Authorization: Bearer <JWT>'."),
+    "token-invalid": ProblemKind(
+        401,
+        "Bearer token rejected",
+        "Obtain a token signed by a trusted issuer for this gateway's audience, with an asymmetric algorithm.",
+    ),
+    "token-expired": ProblemKind(401, "Bearer token expired or not yet valid", "Obtain a fresh token."),
+    "role-missing": ProblemKind(403, "Role not allowed", "This endpoint needs another role in the token."),
+    "url-personal-data": ProblemKind(
+        400,
+        "Personal data in the URL",
+        "Send identifiers in the body, where policy applies to them; URLs end up in access logs on every hop.",
+    ),
+    "route-unknown": ProblemKind(404, "Unknown route", "Use a route configured on this gateway."),
+    "body-malformed": ProblemKind(400, "Body is not valid JSON", "Send a well-formed JSON document."),
+    "body-encoding": ProblemKind(400, "Body is not valid UTF-8", "Encode the body as UTF-8 (RFC 8259 s.8.1)."),
+    "body-too-deep": ProblemKind(400, "JSON nested too deeply", "Flatten the document below the nesting limit."),
+    "body-too-large": ProblemKind(413, "Body too large", "Split the transfer below the size limit."),
+    "media-type-unsupported": ProblemKind(
+        415, "Media type not accepted by policy", "Send a content type the policy accepts (usually application/json)."
+    ),
+    "overloaded": ProblemKind(503, "Gateway at capacity", "Retry after the number of seconds in Retry-After."),
+    "audit-unavailable": ProblemKind(503, "Audit log unavailable", "Nothing was forwarded; retry later."),
+    "upstream-unavailable": ProblemKind(
+        502, "Recipient unavailable", "The recipient refused or reset the connection; the transfer may be retried."
+    ),
+    "upstream-timeout": ProblemKind(
+        504, "Recipient timed out", "The recipient did not answer in time; it may or may not have received the data."
+    ),
+}
+
+
+class GatewayError(Exception):
+    """Base of the gateway's exceptions; ``kind`` names an entry of :data:`PROBLEMS`."""
+
+    kind = "internal"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ConfigError(GatewayError):
+    """A configuration or policy file is invalid; the message names the file and line."""
+
+    kind = "config-invalid"
+
+    def __init__(self, detail: str, *, file: str | None = None, line: int | None = None) -> None:
+        where = file if line is None else f"{file}:{line}"
+        super().__init__(f"{where}: {detail}" if where else detail)
+        self.file = file
+        self.line = line
+
+
+class _ProblemError(GatewayError):
+    """An error whose kind is chosen by the raiser from :data:`PROBLEMS`."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        if kind not in PROBLEMS:
+            raise ValueError(f"unknown problem kind {kind!r}")
+        super().__init__(detail)
+        self.kind = kind
+
+    @property
+    def status(self) -> int:
+        return PROBLEMS[self.kind].status
+
+
+class RequestRejected(_ProblemError):
+    """The caller's request cannot be taken: bad token, unknown route, bad body."""
+
+
+class Overloaded(_ProblemError):
+    """More transfers are in flight than the configured cap."""
+
+    def __init__(self, detail: str, retry_after: int = 1) -> None:
+        super().__init__("overloaded", detail)
+        self.retry_after = retry_after
+
+
+class AuditUnavailable(_ProblemError):
+    """The audit log could not make a record durable, so nothing may be forwarded."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("audit-unavailable", detail)
+
+
+class UpstreamFailed(_ProblemError):
+    """The recipient refused, reset or did not answer in time."""
+
+
+class AuditCorrupt(GatewayError):
+    """A stored audit trail does not verify: a record was changed, removed or reordered."""
+
+    kind = "audit-corrupt"
+
+    def __init__(self, detail: str, *, index: int, want: str = "", got: str = "") -> None:
+        super().__init__(detail)
+        self.index = index
+        self.want = want
+        self.got = got

@@ -1,0 +1,77 @@
+"""Key material: Ed25519 token-signing keys as JWKS, and the HMAC key for subject hashes.
+
+Keys are generated with ``cryptography`` and written with owner-only permissions. The key id is the RFC 7638
+JWK thumbprint, so it is derived from the key and cannot drift from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from gateway.errors import ConfigError
+
+__all__ = ["SigningKey", "generate_signing_key", "load_secret", "new_secret", "write_private"]
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """An Ed25519 key pair with its public JWK."""
+
+    private_pem: bytes
+    jwk: dict[str, str]
+
+    @property
+    def kid(self) -> str:
+        return self.jwk["kid"]
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        return {"keys": [self.jwk]}
+
+
+def generate_signing_key() -> SigningKey:
+    """A fresh Ed25519 key; ``kid`` is its RFC 7638 thumbprint (SHA-256 over crv, kty, x)."""
+    private = Ed25519PrivateKey.generate()
+    raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    members = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}
+    thumbprint = _b64url(hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode()).digest())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return SigningKey(pem, {**members, "kid": thumbprint, "alg": "EdDSA", "use": "sig"})
+
+
+def new_secret() -> bytes:
+    """32 random bytes for HMAC keys."""
+    return secrets.token_bytes(32)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` readable by the owner only; refuse to overwrite an existing key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def load_secret(path: Path) -> bytes:
+    """Read an HMAC key file (hex); at least 32 bytes."""
+    try:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"cannot read the key (hex expected): {e.__class__.__name__}", file=str(path)) from e
+    if len(key) < 32:
+        raise ConfigError("the key is shorter than 32 bytes", file=str(path))
+    return key

@@ -1,0 +1,70 @@
+"""Parse a request body within limits (step 2). Pure.
+
+JSON must be UTF-8 (RFC 8259 s.8.1), well formed, and nested no deeper than the limit. The depth is checked on
+the raw text before parsing, so a hostile document cannot exhaust the parser's recursion.
+"""
+
+from __future__ import annotations
+
+import json
+
+from gateway.errors import RequestRejected
+from gateway.model import Json
+
+__all__ = ["json_depth", "parse_json", "parse_media_type"]
+
+_OPEN = frozenset(b"[{")
+_CLOSE = frozenset(b"]}")
+
+
+def parse_media_type(content_type: str) -> str:
+    """``application/json; charset=utf-8`` -> ``application/json``."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def json_depth(raw: bytes, limit: int) -> int:
+    """The nesting depth of JSON text, counting brackets outside strings; stops once past ``limit``."""
+    depth = deepest = 0
+    in_string = escaped = False
+    # Scanning bytes is enough: UTF-8 continuation bytes never equal '"', '\\', brackets or braces.
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in _OPEN:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    return deepest
+        elif byte in _CLOSE:
+            depth -= 1
+    return deepest
+
+
+def _reject_constant(name: str) -> Json:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes, max_depth: int) -> Json:
+    """Parse ``raw`` as a JSON document, or raise :class:`RequestRejected` saying what is wrong (never quoting it)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RequestRejected("body-encoding", f"the body is not valid UTF-8 (byte offset {e.start})") from e
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if json_depth(raw, max_depth) > max_depth:
+        raise RequestRejected("body-too-deep", f"the JSON document is nested deeper than {max_depth} levels")
+    try:
+        value: Json = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as e:
+        where = f" at line {e.lineno}, column {e.colno}" if isinstance(e, json.JSONDecodeError) else ""
+        raise RequestRejected("body-malformed", f"the body is not well-formed JSON{where}") from e
+    return value

@@ -1,0 +1,342 @@
+"""The data path: one request is one transfer. Read this file to know what the gateway does, in order.
+
+No aiohttp here: I/O goes through the ports in :mod:`gateway.ports`, so the order of the security steps is visible
+on one screen and testable without a server. A denial is a :class:`Decision`; exceptions are faults and bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import structlog
+from opentelemetry import trace
+
+from gateway.audit.record import body_digest, decision_record, encode, outcome_record, rejection_record
+from gateway.auth import TokenVerifier
+from gateway.classify import scan, scan_text
+from gateway.config import Limits, Route
+from gateway.errors import PROBLEMS, AuditUnavailable, GatewayError, Overloaded, RequestRejected, UpstreamFailed
+from gateway.model import Classification, Decision, Effect, Json, Principal, Transfer
+from gateway.payload import parse_json, parse_media_type
+from gateway.policy.compiled import CompiledPolicy
+from gateway.policy.decide import decide
+from gateway.policy.obligations import apply_edits, plan_edits
+from gateway.ports import AuditLog, BodySource, Clock, Upstream, UpstreamRequest
+from gateway.problems import MEDIA_TYPE, problem_document
+
+__all__ = ["Answer", "Gateway", "IncomingRequest", "refuse", "run"]
+
+_tracer = trace.get_tracer("gateway.pipeline")
+_log = structlog.get_logger("gateway.pipeline")
+
+
+@dataclass(slots=True)
+class Gateway:
+    """What the data path works with. ``policy`` is replaced whole on reload, never edited."""
+
+    policy: CompiledPolicy
+    verifier: TokenVerifier
+    routes: Mapping[str, Route]
+    limits: Limits
+    audit: AuditLog
+    upstream: Upstream
+    clock: Clock
+    subject_key: bytes = field(repr=False)
+    new_id: Callable[[], str]
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingRequest:
+    """A transfer as the edge received it: ``path`` and ``query`` are what follows ``/transfer/{route}``."""
+
+    method: str
+    route: str
+    path: str
+    query: str
+    content_type: str
+    authorization: str | None
+    purpose: str | None
+    scenario: str | None
+    accept: str | None
+    body: BodySource
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the caller gets, plus what the edge logs (never the body)."""
+
+    status: int
+    body: bytes
+    content_type: str
+    decision_id: str
+    effect: Effect
+    audit_index: int | None = None
+    problem: str | None = None
+    rule_id: str | None = None
+    retry_after: int | None = None
+    route: str | None = None
+    recipient: str | None = None
+    exporter: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+async def run(gw: Gateway, req: IncomingRequest) -> Answer:
+    """Carry one transfer through the data path.
+
+    0. Authenticate the caller (JWT) -> principal.
+    1. Resolve the route -> recipient, jurisdiction, purpose, scenario.
+    2. Read and parse the body within the size and depth limits; only media types the policy accepts.
+    3. Classify the body (pure): findings with JSON pointers, grouped into data subjects.
+    4. Gather facts: the recipient and its mechanisms from the policy (consent and counters come later).
+    5. Decide (pure, time passed in): allow or deny, mechanism, obligations, reasons.
+    6. Audit the decision durably; if the log cannot take it, nothing is forwarded (503).
+    7. Transform the body by the obligations (pure).
+    8. Forward to the recipient.
+    9. Audit the outcome (status, sizes, latency).
+    10. Answer with the recipient's response, or a problem document naming the rule and reason.
+    """
+    decision_id = gw.new_id()
+    now = gw.clock.now()
+    started = gw.clock.monotonic()
+    policy = gw.policy  # one policy for the whole transfer, even if a reload lands meanwhile
+    principal: Principal | None = None
+    raw = b""
+    try:
+        with _tracer.start_as_current_span("gateway.authenticate"):
+            principal = gw.verifier.authenticate(req.authorization, now.timestamp())  # (0)
+        transfer = _resolve(gw, policy, req, principal, decision_id, now)  # (1)
+        with _tracer.start_as_current_span("gateway.read"):
+            raw = await req.body.read(gw.limits.max_body_bytes)  # (2)
+            if transfer.content_type not in policy.accept_content_types:
+                raise RequestRejected(
+                    "media-type-unsupported",
+                    f"media type {transfer.content_type[:64]!r} is not accepted; the policy accepts "
+                    f"{', '.join(sorted(policy.accept_content_types))}",
+                )
+            doc = parse_json(raw, gw.limits.max_depth)
+    except RequestRejected as e:
+        return await _rejected(gw, req, e, decision_id, now, principal, policy.revision, len(raw))
+
+    with _tracer.start_as_current_span("gateway.classify"):
+        classification = scan(doc)  # (3)
+    recipient = policy.recipients.get(transfer.recipient)  # (4)
+    with _tracer.start_as_current_span("gateway.decide"):
+        decision = decide(policy, transfer, classification, now)  # (5)
+        edits = plan_edits(classification, decision.obligations) if decision.allowed else ()
+    record = decision_record(
+        transfer,
+        classification=classification,
+        decision=decision,
+        edits=edits,
+        subject_key=gw.subject_key,
+        request_digest=body_digest(raw),
+        request_bytes=len(raw),
+        recipient_name=recipient.name if recipient else None,
+    )
+    try:
+        with _tracer.start_as_current_span("gateway.audit_decision"):
+            index = await gw.audit.append(encode(record))  # (6)
+    except AuditUnavailable as e:
+        return _problem(e.kind, e.detail, decision_id, transfer=transfer, classification=classification)
+    if not decision.allowed:
+        return _denied(decision, transfer, classification, index)  # (10) refused: nothing leaves
+
+    forwarded = raw if not edits else _dump(apply_edits(doc, edits))  # (7)
+    headers = {"Content-Type": req.content_type, "Gateway-Decision-Id": decision_id}
+    if req.accept:
+        headers["Accept"] = req.accept
+    route = gw.routes[transfer.route]
+    target = route.upstream + transfer.path + (f"?{req.query}" if req.query else "")
+    try:
+        with _tracer.start_as_current_span("gateway.forward"):
+            response = await gw.upstream.send(UpstreamRequest(req.method, target, headers, forwarded))  # (8)
+    except UpstreamFailed as e:
+        _audit_outcome(gw, decision_id, started, e.status, forwarded, None, e.kind)  # (9) the fault
+        return _problem(e.kind, e.detail, decision_id, transfer=transfer, classification=classification, index=index)
+    _audit_outcome(gw, decision_id, started, response.status, forwarded, len(response.body), None)  # (9)
+    return Answer(  # (10)
+        status=response.status,
+        body=response.body,
+        content_type=response.headers.get("Content-Type", "application/octet-stream"),
+        decision_id=decision_id,
+        effect=Effect.ALLOW,
+        audit_index=index,
+        rule_id=decision.rule_id,
+        route=transfer.route,
+        recipient=transfer.recipient,
+        exporter=transfer.principal.organisation,
+        categories=tuple(sorted(classification.categories)),
+    )
+
+
+async def refuse(gw: Gateway, req: IncomingRequest, error: Overloaded) -> Answer:
+    """Answer at once when the gateway is at capacity; the refusal is audited without waiting for the disk."""
+    decision_id = gw.new_id()
+    record = rejection_record(
+        decision_id=decision_id,
+        time=gw.clock.now(),
+        problem=error.kind,
+        detail=error.detail,
+        method=req.method,
+        path=_path_for_record(req.path),
+        route=req.route,
+        exporter=None,
+        caller=None,
+        policy_revision=gw.policy.revision,
+        request_bytes=None,
+    )
+    try:
+        gw.audit.enqueue(encode(record))
+    except AuditUnavailable as e:
+        _log.warning("audit_refusal_lost", decision_id=decision_id, problem=e.kind)  # the answer is a 503 anyway
+    return replace(_problem(error.kind, error.detail, decision_id), retry_after=error.retry_after)
+
+
+def _resolve(
+    gw: Gateway, policy: CompiledPolicy, req: IncomingRequest, principal: Principal, decision_id: str, now: datetime
+) -> Transfer:
+    route = gw.routes.get(req.route)
+    if route is None:
+        raise RequestRejected("route-unknown", f"no route named {req.route[:64]!r}")
+    if scan_text(req.path) or scan_text(req.query):
+        raise RequestRejected("url-personal-data", "the URL path or query holds personal data")
+    recipient = policy.recipients.get(route.recipient)
+    return Transfer(
+        decision_id=decision_id,
+        received_at=now,
+        principal=principal,
+        route=route.name,
+        recipient=route.recipient,
+        jurisdiction=recipient.jurisdiction if recipient else "unknown",
+        purpose=req.purpose or route.default_purpose,
+        scenario=req.scenario or route.default_scenario,
+        method=req.method,
+        path=req.path,
+        content_type=parse_media_type(req.content_type),
+    )
+
+
+def _path_for_record(path: str) -> str:
+    """The path as an audit record may hold it: with any identifier in it replaced."""
+    findings = scan_text(path)
+    for f in sorted(findings, key=lambda f: f.start, reverse=True):
+        path = path[: f.start] + "{" + f.category + "}" + path[len(path) if f.end is None else f.end :]
+    return path
+
+
+async def _rejected(
+    gw: Gateway,
+    req: IncomingRequest,
+    error: RequestRejected,
+    decision_id: str,
+    now: datetime,
+    principal: Principal | None,
+    revision: str,
+    size: int,
+) -> Answer:
+    record = rejection_record(
+        decision_id=decision_id,
+        time=now,
+        problem=error.kind,
+        detail=error.detail,
+        method=req.method,
+        path=_path_for_record(req.path),
+        route=req.route,
+        exporter=principal.organisation if principal else None,
+        caller=principal.subject if principal else None,
+        policy_revision=revision,
+        request_bytes=size,
+    )
+    try:
+        index = await gw.audit.append(encode(record))
+    except AuditUnavailable as e:
+        return _problem(e.kind, e.detail, decision_id)
+    answer = _problem(error.kind, error.detail, decision_id, index=index)
+    return replace(answer, route=req.route, exporter=principal.organisation if principal else None)
+
+
+def _denied(decision: Decision, transfer: Transfer, classification: Classification, index: int) -> Answer:
+    hit = decision.deciding
+    return _problem(
+        "policy-denied",
+        decision.reason,
+        transfer.decision_id,
+        transfer=transfer,
+        classification=classification,
+        index=index,
+        rule_id=decision.rule_id,
+        legal=hit.legal if hit else None,
+        policy_revision=decision.policy_revision,
+    )
+
+
+def _problem(
+    kind: str,
+    detail: str,
+    decision_id: str,
+    *,
+    transfer: Transfer | None = None,
+    classification: Classification | None = None,
+    index: int | None = None,
+    rule_id: str | None = None,
+    legal: str | None = None,
+    policy_revision: str | None = None,
+) -> Answer:
+    categories: list[Json] | None = list(sorted(classification.categories)) if classification else None
+    body = problem_document(
+        kind,
+        detail,
+        decision_id=decision_id,
+        audit_index=index,
+        rule=rule_id,
+        legal=legal,
+        policy_revision=policy_revision,
+        categories=categories,
+    )
+    return Answer(
+        status=PROBLEMS[kind].status,
+        body=body,
+        content_type=MEDIA_TYPE,
+        decision_id=decision_id,
+        effect=Effect.DENY,
+        audit_index=index,
+        problem=kind,
+        rule_id=rule_id,
+        route=transfer.route if transfer else None,
+        recipient=transfer.recipient if transfer else None,
+        exporter=transfer.principal.organisation if transfer else None,
+        categories=tuple(sorted(classification.categories)) if classification else (),
+    )
+
+
+def _audit_outcome(
+    gw: Gateway,
+    decision_id: str,
+    started: float,
+    status: int,
+    forwarded: bytes,
+    response_bytes: int | None,
+    fault: str | None,
+) -> None:
+    record = outcome_record(
+        decision_id=decision_id,
+        time=gw.clock.now(),
+        status=status,
+        forwarded_digest=body_digest(forwarded),
+        forwarded_bytes=len(forwarded),
+        response_bytes=response_bytes,
+        latency_ms=(gw.clock.monotonic() - started) * 1000,
+        fault=fault,
+    )
+    try:
+        gw.audit.enqueue(encode(record))
+    except GatewayError as e:
+        # The decision record is already durable; a lost outcome shows as a decision without one.
+        _log.error("audit_outcome_lost", decision_id=decision_id, problem=e.kind)
+
+
+def _dump(doc: object) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,161 @@
+"""The audit log in SQLite (the embedded default): append-only, hash-chained, with group commit.
+
+One writer thread owns the write connection. Appends queue up while a commit is in progress and go together in
+the next one, so concurrent requests share a disk flush; an append to an idle log is committed at once, with no
+timer. ``append`` returns when the record is durable (WAL with ``synchronous=FULL``: the commit is fsynced);
+``enqueue`` returns at once and its record rides the next commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from pathlib import Path
+
+from gateway.audit.chain import GENESIS, chain_next, verify_chain
+from gateway.errors import AuditUnavailable
+
+__all__ = ["SqliteAuditLog", "read_records", "verify_file"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    idx   INTEGER PRIMARY KEY,
+    leaf  BLOB NOT NULL,
+    chain BLOB NOT NULL
+) STRICT;
+"""
+
+_Pending = tuple[bytes, "asyncio.Future[int] | None"]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
+class SqliteAuditLog:
+    """:class:`gateway.ports.AuditLog` on one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-writer")
+        self._db: sqlite3.Connection | None = None
+        self._size = 0
+        self._head = GENESIS
+        self._pending: list[_Pending] = []
+        self._writing: asyncio.Future[int] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.batches = 0  # commits made: appends / batches is the mean group size
+
+    async def open(self) -> None:
+        """Open (creating if needed) and check the chain's tail, so appends continue it."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._open_sync)
+
+    def _open_sync(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = _connect(self.path)
+        db.executescript(_SCHEMA)
+        row = db.execute("SELECT idx, chain FROM records ORDER BY idx DESC LIMIT 1").fetchone()
+        if row is not None:
+            self._size, self._head = int(row[0]) + 1, bytes(row[1])
+        self._db = db
+
+    @property
+    def size(self) -> int:
+        """Records committed so far."""
+        return self._size
+
+    async def append(self, leaf: bytes) -> int:
+        """Append a record and return its index once it is durable; :class:`AuditUnavailable` if it cannot be."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._submit(leaf, future)
+        return await future
+
+    def enqueue(self, leaf: bytes) -> None:
+        """Append a record with the next commit, without waiting for it."""
+        self._submit(leaf, None)
+
+    def _submit(self, leaf: bytes, future: asyncio.Future[int] | None) -> None:
+        if self._db is None:
+            raise AuditUnavailable("the audit log is not open")
+        self._pending.append((leaf, future))
+        self._idle.clear()
+        self._start_batch()
+
+    def _start_batch(self) -> None:
+        if self._writing is not None or not self._pending:
+            if not self._pending and self._writing is None:
+                self._idle.set()
+            return
+        batch, self._pending = self._pending, []
+        loop = asyncio.get_running_loop()
+        self._writing = loop.run_in_executor(self._executor, self._write, [leaf for leaf, _ in batch])
+        self._writing.add_done_callback(lambda done: self._finish(done, batch))
+
+    def _write(self, leaves: list[bytes]) -> int:
+        """Runs on the writer thread: chain and commit one batch; returns the index of its first record."""
+        db = self._db
+        if db is None:
+            raise AuditUnavailable("the audit log is closed")
+        first, head, rows = self._size, self._head, []
+        for i, leaf in enumerate(leaves):
+            head = chain_next(head, leaf)
+            rows.append((first + i, leaf, head))
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT INTO records (idx, leaf, chain) VALUES (?, ?, ?)", rows)
+            db.execute("COMMIT")
+        except sqlite3.Error as e:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise AuditUnavailable(f"audit commit failed: {e.__class__.__name__}") from e
+        self._size, self._head = first + len(leaves), head
+        self.batches += 1
+        return first
+
+    def _finish(self, done: asyncio.Future[int], batch: list[_Pending]) -> None:
+        self._writing = None
+        error = done.exception()
+        for offset, (_, future) in enumerate(batch):
+            if future is None or future.done():
+                continue
+            if error is None:
+                future.set_result(done.result() + offset)
+            else:
+                future.set_exception(
+                    error
+                    if isinstance(error, AuditUnavailable)
+                    else AuditUnavailable(f"audit commit failed: {error.__class__.__name__}")
+                )
+        self._start_batch()
+
+    async def close(self) -> None:
+        """Commit what is queued, then close."""
+        await self._idle.wait()
+        if self._db is not None:
+            db, self._db = self._db, None
+            await asyncio.get_running_loop().run_in_executor(self._executor, db.close)
+        self._executor.shutdown(wait=True)
+
+
+def read_records(path: Path) -> Iterator[tuple[int, bytes, bytes]]:
+    """The ``(index, leaf, chain value)`` rows of an audit file, in index order."""
+    if not path.exists():
+        raise FileNotFoundError(path)
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        for idx, leaf, chain in db.execute("SELECT idx, leaf, chain FROM records ORDER BY idx"):
+            yield int(idx), bytes(leaf), bytes(chain)
+
+
+def verify_file(path: Path) -> int:
+    """Verify the whole chain of an audit file; return the number of records."""
+    count, _ = verify_chain(read_records(path))
+    return count

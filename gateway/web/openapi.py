@@ -1,0 +1,122 @@
+"""The OpenAPI 3.1 description served at ``/openapi.json``: the interface enterprises' applications rely on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway import __version__
+from gateway.errors import PROBLEMS
+
+__all__ = ["OPENAPI"]
+
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+_DECISION_HEADERS = {
+    "Gateway-Decision": {"description": "`allow` or `deny`.", "schema": {"type": "string", "enum": ["allow", "deny"]}},
+    "Gateway-Decision-Id": {"description": "The decision id, also in the audit record.", "schema": {"type": "string"}},
+    "Gateway-Audit-Index": {
+        "description": "Index of the decision's audit record, once it is durable.",
+        "schema": {"type": "integer"},
+    },
+}
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": _DECISION_HEADERS,
+        "content": {"application/problem+json": {"schema": _PROBLEM}},
+    }
+
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "SIP - Singapore cross-border data gateway",
+        "version": __version__,
+        "description": "Enterprises send outbound transfers through this gateway, which applies the operators' "
+        "policies (classification, transfer mechanisms, masking) and keeps an audit trail for regulators.",
+    },
+    "components": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA, ES256, RS256)"}
+        },
+        "schemas": {
+            "Problem": {
+                "type": "object",
+                "description": "RFC 9457 problem document.",
+                "required": ["type", "title", "status", "detail", "decision_id"],
+                "properties": {
+                    "type": {"type": "string", "enum": [f"/problems/{kind}" for kind in PROBLEMS]},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string", "description": "Why, without quoting any personal data."},
+                    "advice": {"type": "string"},
+                    "decision_id": {"type": "string"},
+                    "audit_index": {"type": "integer"},
+                    "rule": {"type": "string", "description": "The policy rule that decided."},
+                    "legal": {"type": "string", "description": "The rule's legal reference."},
+                    "policy_revision": {"type": "string"},
+                    "categories": {"type": "array", "items": {"type": "string"}},
+                },
+            }
+        },
+    },
+    "paths": {
+        "/transfer/{route}/{path}": {
+            "parameters": [
+                {"name": "route", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "Gateway-Purpose",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "Purpose of the transfer (vocabulary id); the route's default when absent.",
+                },
+                {
+                    "name": "Gateway-Scenario",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "Scenario of the transfer (vocabulary id); the route's default when absent.",
+                },
+            ],
+            "post": {
+                "summary": "Send a transfer to the route's recipient (any method is accepted).",
+                "security": [{"bearer": []}],
+                "requestBody": {"content": {"application/json": {"schema": {}}}},
+                "responses": {
+                    "default": {"description": "The recipient's own answer.", "headers": _DECISION_HEADERS},
+                    **{
+                        str(status): _problem_response(description)
+                        for status, description in [
+                            (400, "Malformed body, bad encoding, too deep, or personal data in the URL."),
+                            (401, "Token missing, invalid or expired."),
+                            (403, "Refused by policy: the rule and reason are in the problem document."),
+                            (404, "Unknown route."),
+                            (413, "Body over the size limit."),
+                            (415, "Media type not accepted by the policy."),
+                            (502, "The recipient refused or reset the connection."),
+                            (503, "At capacity (see Retry-After) or the audit log is unavailable."),
+                            (504, "The recipient did not answer in time."),
+                        ]
+                    },
+                },
+            },
+        },
+        "/healthz": {"get": {"summary": "The process is up.", "responses": {"200": {"description": "Up."}}}},
+        "/readyz": {
+            "get": {
+                "summary": "Policy loaded and audit log open.",
+                "responses": {"200": {"description": "Ready."}, "503": {"description": "Starting."}},
+            }
+        },
+        "/problems/{kind}": {
+            "get": {
+                "summary": "What a problem type means.",
+                "parameters": [{"name": "kind", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Title, status and advice."}},
+            }
+        },
+    },
+}
