@@ -160,9 +160,12 @@ async def _play(gateway_url: str, token: str) -> list[list[str]]:
                 decision = response.headers.get("Gateway-Decision", "?")
                 index = response.headers.get("Gateway-Audit-Index", "-")
                 if response.status < 400:
-                    rule, reason = "-", "forwarded; the recipient answered"
+                    rule = response.headers.get("Gateway-Rule", "-")
+                    mechanism = response.headers.get("Gateway-Mechanism")
+                    reason = f"forwarded under {mechanism}" if mechanism else "forwarded; no mechanism needed"
                 else:
-                    rule, reason = answer.get("rule", "-"), answer.get("detail", "")
+                    rule = answer.get("rule") or str(answer.get("type", "-")).rsplit("/", 1)[-1]
+                    reason = answer.get("detail", "")
                 rows.append([str(number), scene.title, decision, str(response.status), rule, _cut(reason, 72), index])
     return rows
 

@@ -77,6 +77,7 @@ class Answer:
     problem: str | None = None
     rule_id: str | None = None
     retry_after: int | None = None
+    mechanism: str | None = None
     route: str | None = None
     recipient: str | None = None
     exporter: str | None = None
@@ -165,6 +166,7 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         effect=Effect.ALLOW,
         audit_index=index,
         rule_id=decision.rule_id,
+        mechanism=f"{decision.mechanism.mechanism} {decision.mechanism.reference}" if decision.mechanism else None,
         route=transfer.route,
         recipient=transfer.recipient,
         exporter=transfer.principal.organisation,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 
 from gateway.classify.detectors import (
     DETECTOR_CATEGORIES,
@@ -70,6 +69,8 @@ _CONTEXT_CJK: tuple[tuple[str, frozenset[str]], ...] = (
     ("卡号", _CARD),
     ("银行卡", _CARD),
 )
+_CONTEXT_CACHE: dict[str, frozenset[str]] = {}
+_CONTEXT_CACHE_SIZE = 4096
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _KEY_WORDS = re.compile(r"[a-z0-9]+")
 
@@ -87,6 +88,7 @@ _CANDIDATE = re.compile(
 )
 _EMAIL_LOCAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
 _PIECE = re.compile(r"\+?[0-9]+[Xx]?")
+_NUMERIC_START = frozenset("0123456789+")
 _NUMERIC_VALUE = re.compile(r"\+?[0-9]+(?:[ \-][0-9]+)*[Xx]?")
 _MAX_PIECES = 6  # a card written 4-4-4-4-3 has five groups, +86 138 0013 8000 has four
 _PRIORITY = {d: i for i, d in enumerate(DETECTOR_PRIORITY)}
@@ -110,7 +112,8 @@ def scan(doc: Json, categories: Mapping[str, str] | None = None) -> Classificati
 def scan_text(text: str, *, categories: Mapping[str, str] | None = None) -> tuple[Finding, ...]:
     """Findings in a bare string (a URL path, a query string), all with pointer ``""``."""
     hits: list[_Hit] = []
-    _add(hits, _find(text, _NO_CONTEXT), "", "")
+    if isinstance(text, str) and text:
+        _add(hits, _find(text, ""), "", "")
     return _classification(hits, categories).findings
 
 
@@ -124,34 +127,45 @@ def _escape(token: str) -> str:
 
 
 def _walk(doc: Json, hits: list[_Hit]) -> None:
-    if not isinstance(doc, dict | list):
-        _add(hits, _find_scalar(doc, _NO_CONTEXT), "", "")
+    """Depth-first over containers with an explicit stack; leaves are looked at where they stand.
+
+    The key above a value (for an array element: the key above the array) is carried as text and turned into
+    context only when a candidate needs it.
+    """
+    if not isinstance(doc, (dict, list)):  # noqa: UP038 (a tuple is faster than a union here)
+        _add(hits, _find_scalar(doc, ""), "", "")
         return
-    # (container, its pointer, key context, pointer of the object whose data it is)
-    stack: list[tuple[dict[str, Json] | list[Json], str, frozenset[str], str]] = [(doc, "", _NO_CONTEXT, "")]
+    # (container, its pointer, key above it, pointer of the object whose data its values are)
+    stack: list[tuple[dict[str, Json] | list[Json], str, str, str]] = [(doc, "", "", "")]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, pointer, context, holder = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                token = key if isinstance(key, str) else str(key)
-                key_context = _context(token)
-                if isinstance(value, dict | list):
-                    child_holder = pointer if isinstance(value, list) else pointer + "/" + _escape(token)
-                    stack.append((value, pointer + "/" + _escape(token), key_context, child_holder))
+        node, pointer, key, holder = pop()
+        if type(node) is dict or (type(node) is not list and isinstance(node, dict)):
+            for name, value in node.items():  # type: ignore[union-attr]
+                kind = type(value)
+                if kind is str:
+                    found = _find(value, name) if value else None  # type: ignore[arg-type]
+                elif kind is dict or kind is list or isinstance(value, (dict, list)):  # noqa: UP038
+                    child = pointer + "/" + _escape(name if type(name) is str else str(name))
+                    push((value, child, name, pointer if isinstance(value, list) else child))  # type: ignore[arg-type]
+                    continue
                 else:
-                    found = _find_scalar(value, key_context)
-                    if found:
-                        _add(hits, found, pointer + "/" + _escape(token), pointer)
+                    found = _find_scalar(value, name)
+                if found:
+                    _add(hits, found, pointer + "/" + _escape(name if type(name) is str else str(name)), pointer)
         else:
             for index, value in enumerate(node):
-                if isinstance(value, dict | list):
-                    child_pointer = f"{pointer}/{index}"
-                    child_holder = holder if isinstance(value, list) else child_pointer
-                    stack.append((value, child_pointer, context, child_holder))
+                kind = type(value)
+                if kind is str:
+                    found = _find(value, key) if value else None  # type: ignore[arg-type]
+                elif kind is dict or kind is list or isinstance(value, (dict, list)):  # noqa: UP038
+                    child = f"{pointer}/{index}"
+                    push((value, child, key, holder if isinstance(value, list) else child))  # type: ignore[arg-type]
+                    continue
                 else:
-                    found = _find_scalar(value, context)
-                    if found:
-                        _add(hits, found, f"{pointer}/{index}", holder)
+                    found = _find_scalar(value, key)
+                if found:
+                    _add(hits, found, f"{pointer}/{index}", holder)
 
 
 def _add(hits: list[_Hit], found: list[_Match] | None, pointer: str, holder: str) -> None:
@@ -160,12 +174,14 @@ def _add(hits: list[_Hit], found: list[_Match] | None, pointer: str, holder: str
             hits.append((pointer, start, end, detector, confidence, holder, raw))
 
 
-def _find_scalar(value: object, context: frozenset[str]) -> list[_Match] | None:
+def _find_scalar(value: object, key: str) -> list[_Match] | None:
+    """A leaf that is not a plain ``str``: an integer as its decimal text, a ``str`` subclass, else nothing."""
     if isinstance(value, str):
-        return _find(value, context) if value else None
+        return _find(str(value), key) if value else None
     # IDs and phone numbers sometimes travel as JSON numbers: 8 to 19 digits (bool is an int: excluded).
     if type(value) is int and 10_000_000 <= value < 10**19:
         text = str(value)
+        context = _context(key)
         detector = _numeric(text, context, whole=True)
         if detector is not None:
             return [(detector, 0, None, _confidence(detector, context, whole=True), text)]
@@ -205,34 +221,42 @@ def _numeric(text: str, context: frozenset[str], *, whole: bool) -> str | None:
     if n >= 11 and is_cn_mobile(text):
         candidates.append("cn_mobile")
     # An 8-digit number is a Singapore mobile only as a whole value, and only if the key says phone or +65 is there.
-    if whole and is_sg_mobile(text) and ("sg_mobile" in context or text.startswith("+65")):
+    if whole and n <= 14 and is_sg_mobile(text) and ("sg_mobile" in context or text.startswith("+65")):
         candidates.append("sg_mobile")
     return _choose(candidates, context)
 
 
-def _whole(text: str, context: frozenset[str]) -> str | None:
+def _whole(text: str, key: str) -> tuple[str, frozenset[str]] | None:
+    """The detector for which the (stripped) value as a whole is an identifier, with the key's context."""
     n = len(text)
     if n < 6 or n > 254:
         return None
     first = text[0]
-    if ("0" <= first <= "9" or first == "+") and n <= 40 and _NUMERIC_VALUE.fullmatch(text):
-        return _numeric(text, context, whole=True)
+    if first in _NUMERIC_START and n <= 40 and _NUMERIC_VALUE.fullmatch(text):
+        context = _context(key)
+        detector = _numeric(text, context, whole=True)
+        return None if detector is None else (detector, context)
     if n == 9 and first in "STFGMstfgm" and is_sg_nric_fin(text):
-        return "sg_nric_fin"
+        return "sg_nric_fin", _context(key)
     if "@" in text and is_email(text):
-        return "email"
+        return "email", _context(key)
     return None
 
 
-def _find(text: str, context: frozenset[str]) -> list[_Match] | None:
+def _find(text: str, key: str) -> list[_Match] | None:
     """Identifiers in one string: the whole value (end ``None``), else every one embedded in it."""
     stripped = text.strip()
-    detector = _whole(stripped, context)
-    if detector is not None:
+    whole = _whole(stripped, key)
+    if whole is not None:
+        detector, context = whole
         return [(detector, 0, None, _confidence(detector, context, whole=True), stripped)]
-    found: list[_Match] | None = None
-    emails: list[tuple[int, int]] | None = None
-    for m in _CANDIDATE.finditer(text):
+    m = _CANDIDATE.search(text)
+    if m is None:
+        return None
+    context = _context(key)
+    found: list[_Match] = []
+    emails: list[tuple[int, int]] = []
+    while m is not None:
         kind = m.lastgroup
         start, end = m.span()
         if kind == "num":
@@ -242,16 +266,14 @@ def _find(text: str, context: frozenset[str]) -> list[_Match] | None:
         else:
             start = _local_part_start(text, start)
             matches = [("email", start, end)] if start >= 0 and is_email(text[start:end]) else []
-            if matches:
-                emails = [*(emails or []), (start, end)]
+            emails.extend((s, e) for _, s, e in matches)
         for detector, s, e in matches:
-            if found is None:
-                found = []
             found.append((detector, s, e, _confidence(detector, context, whole=False), text[s:e]))
-    if emails and found:
-        # A number or NRIC in an address (13800138000@example.com) is part of that address, not a second finding.
-        found = [f for f in found if f[0] == "email" or not any(s < f[2] and f[1] < e for s, e in emails)]  # type: ignore[operator]
-    return found
+        m = _CANDIDATE.search(text, end)
+    if emails and len(found) > len(emails):
+        # A number or NRIC inside an address (13800138000@example.com) is part of it, not a second finding.
+        found = [f for f in found if f[0] == "email" or not any(s < (f[2] or 0) and f[1] < e for s, e in emails)]
+    return found or None
 
 
 def _local_part_start(text: str, at: int) -> int:
@@ -298,9 +320,19 @@ def _embedded_numbers(token: str, offset: int, context: frozenset[str]) -> list[
 # --- context ---------------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
 def _context(key: str) -> frozenset[str]:
     """What a key announces: ``mobile``, ``contactPhone``, ``id_card_no``, ``手机号码`` ..."""
+    try:
+        return _CONTEXT_CACHE[key]
+    except KeyError:
+        pass
+    if len(_CONTEXT_CACHE) >= _CONTEXT_CACHE_SIZE:
+        _CONTEXT_CACHE.clear()
+    context = _CONTEXT_CACHE[key] = _key_context(key) if type(key) is str else _NO_CONTEXT
+    return context
+
+
+def _key_context(key: str) -> frozenset[str]:
     kinds: set[str] = set()
     for word, announced in _CONTEXT_CJK:
         if word in key:

@@ -57,6 +57,10 @@ def _respond(answer: Answer) -> web.Response:
     }
     if answer.audit_index is not None:
         headers["Gateway-Audit-Index"] = str(answer.audit_index)
+    if answer.rule_id is not None:
+        headers["Gateway-Rule"] = answer.rule_id
+    if answer.mechanism is not None:
+        headers["Gateway-Mechanism"] = answer.mechanism
     if answer.retry_after is not None:
         headers["Retry-After"] = str(answer.retry_after)
     response = web.Response(status=answer.status, body=answer.body, headers=headers)

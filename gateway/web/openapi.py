@@ -13,6 +13,11 @@ _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 _DECISION_HEADERS = {
     "Gateway-Decision": {"description": "`allow` or `deny`.", "schema": {"type": "string", "enum": ["allow", "deny"]}},
     "Gateway-Decision-Id": {"description": "The decision id, also in the audit record.", "schema": {"type": "string"}},
+    "Gateway-Rule": {"description": "The policy rule that decided.", "schema": {"type": "string"}},
+    "Gateway-Mechanism": {
+        "description": "On an allowed transfer, the mechanism relied on and its reference number.",
+        "schema": {"type": "string"},
+    },
     "Gateway-Audit-Index": {
         "description": "Index of the decision's audit record, once it is durable.",
         "schema": {"type": "integer"},
