@@ -84,7 +84,7 @@ _CANDIDATE = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9\-]{1,59})"
     r"(?![A-Za-z0-9\-]))"
     r"|(?P<nric>(?<=[STFGM])(?<![0-9A-Za-z].)[0-9]{7}[A-Z](?![0-9A-Za-z]))"
-    r"|(?P<num>(?<![0-9A-Za-z+].)(?:(?<=[0-9])|(?<=\+)[0-9])(?:[ \-]?[0-9]){10,}[Xx]?(?![0-9A-Za-z])))"
+    r"|(?P<num>(?<![0-9A-Za-z+].)(?:(?<=[0-9])|(?<=\+)[0-9])[0-9 \-]{9,}[0-9Xx](?![0-9A-Za-z])))"
 )
 _EMAIL_LOCAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
 _PIECE = re.compile(r"\+?[0-9]+[Xx]?")

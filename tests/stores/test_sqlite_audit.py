@@ -1,0 +1,106 @@
+"""The SQLite audit log: ordering, group commit, restart, tamper detection, failure."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import AuditCorrupt, AuditUnavailable
+from gateway.stores.sqlite_audit import SqliteAuditLog, read_records, verify_file
+
+
+async def _open(path: Path) -> SqliteAuditLog:
+    log = SqliteAuditLog(path)
+    await log.open()
+    return log
+
+
+async def test_lone_append_is_committed_and_indexed(tmp_path: Path) -> None:
+    """A single append returns index 0 once the record is in the file, readable by another connection."""
+    log = await _open(tmp_path / "a.sqlite3")
+    assert await log.append(b'{"n":0}') == 0
+    assert [leaf for _, leaf, _ in read_records(tmp_path / "a.sqlite3")] == [b'{"n":0}']
+    await log.close()
+
+
+async def test_concurrent_appends_share_commits(tmp_path: Path) -> None:
+    """Appends made while a commit is under way go together into the next one, each with its own index."""
+    log = await _open(tmp_path / "a.sqlite3")
+    indexes = await asyncio.gather(*(log.append(f'{{"n":{i}}}'.encode()) for i in range(200)))
+    assert sorted(indexes) == list(range(200))
+    assert log.batches < 200 / 4, f"{log.batches} commits for 200 concurrent appends: no grouping"
+    leaves = {idx: leaf for idx, leaf, _ in read_records(tmp_path / "a.sqlite3")}
+    assert all(leaves[idx] == f'{{"n":{i}}}'.encode() for i, idx in enumerate(indexes))
+    await log.close()
+    assert verify_file(tmp_path / "a.sqlite3") == 200
+
+
+async def test_enqueued_records_are_flushed_on_close(tmp_path: Path) -> None:
+    """Records appended without waiting are committed by close at the latest."""
+    log = await _open(tmp_path / "a.sqlite3")
+    for i in range(5):
+        log.enqueue(f'{{"n":{i}}}'.encode())
+    await log.close()
+    assert verify_file(tmp_path / "a.sqlite3") == 5
+
+
+async def test_reopen_continues_the_chain(tmp_path: Path) -> None:
+    """After a restart, appends continue the same chain and the whole file verifies."""
+    path = tmp_path / "a.sqlite3"
+    log = await _open(path)
+    await log.append(b"first")
+    await log.close()
+    log = await _open(path)
+    assert await log.append(b"second") == 1
+    await log.close()
+    assert verify_file(path) == 2
+
+
+@pytest.mark.parametrize("tamper", ["change", "delete", "swap"])
+async def test_tampering_is_detected(tmp_path: Path, tamper: str) -> None:
+    """A record changed, removed or reordered in the file makes verification fail at that record."""
+    path = tmp_path / "a.sqlite3"
+    log = await _open(path)
+    for i in range(6):
+        await log.append(f'{{"n":{i}}}'.encode())
+    await log.close()
+    with sqlite3.connect(path) as db:
+        if tamper == "change":
+            db.execute("UPDATE records SET leaf = ? WHERE idx = 3", (b'{"n":33}',))
+        elif tamper == "delete":
+            db.execute("DELETE FROM records WHERE idx = 3")
+        else:
+            a, b = (db.execute("SELECT leaf FROM records WHERE idx = ?", (i,)).fetchone()[0] for i in (2, 3))
+            db.execute("UPDATE records SET leaf = ? WHERE idx = 2", (b,))
+            db.execute("UPDATE records SET leaf = ? WHERE idx = 3", (a,))
+    with pytest.raises(AuditCorrupt) as caught:
+        verify_file(path)
+    assert caught.value.index in {2, 3}
+
+
+async def test_failed_commit_raises_and_appends_nothing(tmp_path: Path) -> None:
+    """When the database refuses the write, the caller gets AuditUnavailable and the chain is not advanced."""
+    path = tmp_path / "a.sqlite3"
+    log = await _open(path)
+    await log.append(b"kept")
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON records BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with pytest.raises(AuditUnavailable):
+        await log.append(b"refused")
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER refuse")
+    assert await log.append(b"after") == 1
+    await log.close()
+    assert [leaf for _, leaf, _ in read_records(path)] == [b"kept", b"after"]
+    assert verify_file(path) == 2
+
+
+async def test_closed_log_refuses_appends(tmp_path: Path) -> None:
+    """Appending to a closed log is refused rather than silently dropped."""
+    log = await _open(tmp_path / "a.sqlite3")
+    await log.close()
+    with pytest.raises(AuditUnavailable):
+        await log.append(b"late")
