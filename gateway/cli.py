@@ -1,4 +1,4 @@
-"""The ``gateway`` command: serve, demo, policy check, audit verify, keys init, token."""
+"""The ``gateway`` command: serve, demo, demo-recipient, policy check, audit verify, keys init, token."""
 
 from __future__ import annotations
 
@@ -67,6 +67,15 @@ def _demo(args: argparse.Namespace) -> int:
 
     try:
         return asyncio.run(run_demo(serve=args.serve, port=args.port, data_dir=args.data_dir))
+    except KeyboardInterrupt:
+        return 0
+
+
+def _demo_recipient(args: argparse.Namespace) -> int:
+    from gateway.demo import run_recipient  # noqa: PLC0415
+
+    try:
+        return asyncio.run(run_recipient(args.port))
     except KeyboardInterrupt:
         return 0
 
@@ -144,6 +153,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8080, help="gateway port with --serve (default 8080)")
     demo.add_argument("--data-dir", help="keep the demo's audit log here instead of a temporary folder")
     demo.set_defaults(func=_demo)
+
+    recipient = sub.add_parser("demo-recipient", help="run only the demo recipient, which echoes what it gets")
+    recipient.add_argument("--port", type=int, default=9001)
+    recipient.set_defaults(func=_demo_recipient)
 
     policy = sub.add_parser("policy", help="operators' policy tools").add_subparsers(dest="action", required=True)
     check = policy.add_parser("check", help="validate and compile a policy directory")

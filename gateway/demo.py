@@ -27,7 +27,7 @@ from gateway.stores.sqlite_audit import verify_file
 from gateway.telemetry import configure_logging
 from gateway.web.app import build_app
 
-__all__ = ["SCENES", "Scene", "run_demo"]
+__all__ = ["SCENES", "Scene", "run_demo", "run_recipient"]
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policies" / "sip-sg"
 ISSUER = "https://idp.demo.sip.example"
@@ -222,4 +222,15 @@ async def _serve_forever(url: str, token: str) -> int:
         flush=True,
     )
     await asyncio.Event().wait()  # until Ctrl-C cancels it
+    return 0
+
+
+async def run_recipient(port: int) -> int:
+    """Run only the demo recipient (echoes what it receives) on loopback, for ``deploy/local.yaml``'s route."""
+    runner, bound = await _start(_recipient_app([]), port)
+    print(f"demo recipient listening on http://127.0.0.1:{bound}; Ctrl-C to stop", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
     return 0

@@ -89,7 +89,6 @@ _CANDIDATE = re.compile(
 _EMAIL_LOCAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
 _PIECE = re.compile(r"\+?[0-9]+[Xx]?")
 _NUMERIC_START = frozenset("0123456789+")
-_NUMERIC_VALUE = re.compile(r"\+?[0-9]+(?:[ \-][0-9]+)*[Xx]?")
 _MAX_PIECES = 6  # a card written 4-4-4-4-3 has five groups, +86 138 0013 8000 has four
 _PRIORITY = {d: i for i, d in enumerate(DETECTOR_PRIORITY)}
 
@@ -226,54 +225,70 @@ def _numeric(text: str, context: frozenset[str], *, whole: bool) -> str | None:
     return _choose(candidates, context)
 
 
-def _whole(text: str, key: str) -> tuple[str, frozenset[str]] | None:
-    """The detector for which the (stripped) value as a whole is an identifier, with the key's context."""
-    n = len(text)
+def _whole_only(text: str, key: str) -> list[_Match] | None:
+    """Whole values the text search does not look for: an 8-digit Singapore mobile under a phone key or with
+    +65, a lowercase NRIC/FIN, an address with a non-ASCII domain or unusual characters in its local part."""
+    stripped = text.strip()
+    n = len(stripped)
     if n < 6 or n > 254:
         return None
-    first = text[0]
-    if first in _NUMERIC_START and n <= 40 and _NUMERIC_VALUE.fullmatch(text):
-        context = _context(key)
-        detector = _numeric(text, context, whole=True)
-        return None if detector is None else (detector, context)
-    if n == 9 and first in "STFGMstfgm" and is_sg_nric_fin(text):
-        return "sg_nric_fin", _context(key)
-    if "@" in text and is_email(text):
-        return "email", _context(key)
-    return None
+    first = stripped[0]
+    detector: str | None = None
+    if first in _NUMERIC_START:
+        if n <= 14 and is_sg_mobile(stripped) and ("+" in stripped or "sg_mobile" in _context(key)):
+            detector = "sg_mobile"
+    elif n == 9 and first in "STFGMstfgm":
+        if is_sg_nric_fin(stripped):
+            detector = "sg_nric_fin"
+    if detector is None and "@" in stripped and is_email(stripped):
+        detector = "email"
+    if detector is None:
+        return None
+    return [(detector, 0, None, _confidence(detector, _context(key), whole=True), stripped)]
+
+
+def _spans_all(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is the whole text but for surrounding whitespace."""
+    return (start == 0 or text[:start].isspace()) and (end == len(text) or text[end:].isspace())
 
 
 def _find(text: str, key: str) -> list[_Match] | None:
     """Identifiers in one string: the whole value (end ``None``), else every one embedded in it."""
-    stripped = text.strip()
-    whole = _whole(stripped, key)
-    if whole is not None:
-        detector, context = whole
-        return [(detector, 0, None, _confidence(detector, context, whole=True), stripped)]
     m = _CANDIDATE.search(text)
     if m is None:
-        return None
+        return _whole_only(text, key)
     context = _context(key)
     found: list[_Match] = []
     emails: list[tuple[int, int]] = []
     while m is not None:
         kind = m.lastgroup
         start, end = m.span()
-        if kind == "num":
-            matches = _embedded_numbers(m[0], start, context)
-        elif kind == "nric":
-            matches = [("sg_nric_fin", start, end)] if is_sg_nric_fin(m[0]) else []
-        else:
+        if kind == "email":
             start = _local_part_start(text, start)
-            matches = [("email", start, end)] if start >= 0 and is_email(text[start:end]) else []
-            emails.extend((s, e) for _, s, e in matches)
-        for detector, s, e in matches:
-            found.append((detector, s, e, _confidence(detector, context, whole=False), text[s:e]))
+            if start >= 0 and is_email(text[start:end]):
+                if not found and _spans_all(text, start, end):
+                    return [("email", 0, None, _confidence("email", context, whole=True), text[start:end])]
+                emails.append((start, end))
+                found.append(("email", start, end, _confidence("email", context, whole=False), text[start:end]))
+        elif kind == "nric":
+            if is_sg_nric_fin(m[0]):
+                if not found and _spans_all(text, start, end):
+                    return [("sg_nric_fin", 0, None, _confidence("sg_nric_fin", context, whole=True), m[0])]
+                found.append(("sg_nric_fin", start, end, _confidence("sg_nric_fin", context, whole=False), m[0]))
+        elif _spans_all(text, start, end):
+            detector = _numeric(m[0], context, whole=True)
+            if detector is not None:
+                return [(detector, 0, None, _confidence(detector, context, whole=True), m[0])]
+            found.extend(_embedded_numbers(text, m[0], start, context))
+        else:
+            found.extend(_embedded_numbers(text, m[0], start, context))
         m = _CANDIDATE.search(text, end)
+    if not found:
+        return _whole_only(text, key)
     if emails and len(found) > len(emails):
         # A number or NRIC inside an address (13800138000@example.com) is part of it, not a second finding.
         found = [f for f in found if f[0] == "email" or not any(s < (f[2] or 0) and f[1] < e for s, e in emails)]
-    return found or None
+    return found
 
 
 def _local_part_start(text: str, at: int) -> int:
@@ -289,18 +304,16 @@ def _local_part_start(text: str, at: int) -> int:
     return start if start < at else -1
 
 
-def _embedded_numbers(token: str, offset: int, context: frozenset[str]) -> list[tuple[str, int, int]]:
+def _embedded_numbers(text: str, token: str, offset: int, context: frozenset[str]) -> list[_Match]:
     """A digit run from the text: itself, or else the longest runs of its groups that validate, left to right."""
     detector = _numeric(token, context, whole=False)
     if detector is not None:
-        return [(detector, offset, offset + len(token))]
+        return [(detector, offset, offset + len(token), _confidence(detector, context, whole=False), token)]
     pieces = [m.span() for m in _PIECE.finditer(token)]
     count = len(pieces)
-    if count < 2:
-        return []
-    out: list[tuple[str, int, int]] = []
+    out: list[_Match] = []
     i = 0
-    while i < count:
+    while i < count - 1 or (i == count - 1 and count > 1):
         found_at = 0
         for j in range(min(count, i + _MAX_PIECES), i, -1):
             if i == 0 and j == count:
@@ -308,9 +321,11 @@ def _embedded_numbers(token: str, offset: int, context: frozenset[str]) -> list[
             start, end = pieces[i][0], pieces[j - 1][1]
             if end - start < 11:
                 break
-            detector = _numeric(token[start:end], context, whole=False)
+            raw = token[start:end]
+            detector = _numeric(raw, context, whole=False)
             if detector is not None:
-                out.append((detector, offset + start, offset + end))
+                confidence = _confidence(detector, context, whole=False)
+                out.append((detector, offset + start, offset + end, confidence, raw))
                 found_at = j
                 break
         i = found_at or i + 1
