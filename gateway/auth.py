@@ -9,6 +9,7 @@ signature check however many transfers it carries.
 from __future__ import annotations
 
 import json
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,8 +141,8 @@ class TokenVerifier:
     @staticmethod
     def _number(claims: dict[str, Any], name: str, default: float | None) -> float:
         value = claims.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _invalid(f"claim {name!r} must be a number")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise _invalid(f"claim {name!r} must be a finite number")
         return float(value)
 
     def _principal(self, claims: dict[str, Any]) -> Principal:

@@ -69,8 +69,14 @@ def _route(r: Reader, name: str) -> Route:
     r.mapping(p, allowed={"upstream", "recipient", "default_purpose", "default_scenario"})
     upstream = r.string(child(p, "upstream")).rstrip("/")
     parts = urlsplit(upstream)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError as e:
+        raise r.doc.error(child(p, "upstream"), f"has an invalid port: {e}") from e
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise r.doc.error(child(p, "upstream"), "must be an http:// or https:// URL")
+    if parts.query or parts.fragment:
+        raise r.doc.error(child(p, "upstream"), "must have no query or fragment: the transfer's own path follows it")
     return Route(
         name,
         upstream,

@@ -94,9 +94,10 @@ class ConfigError(GatewayError):
 
     kind = "config-invalid"
 
-    def __init__(self, detail: str, *, file: str | None = None, line: int | None = None) -> None:
-        where = file if line is None else f"{file}:{line}"
-        super().__init__(f"{where}: {detail}" if where else detail)
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        where = ":".join(part for part in (file, None if line is None else str(line)) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.message = message
         self.file = file
         self.line = line
 

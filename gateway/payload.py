@@ -7,6 +7,8 @@ the raw text before parsing, so a hostile document cannot exhaust the parser's r
 from __future__ import annotations
 
 import json
+import math
+import re
 
 from gateway.errors import RequestRejected
 from gateway.model import Json
@@ -14,6 +16,7 @@ from gateway.model import Json
 __all__ = ["json_depth", "parse_json", "parse_media_type"]
 
 _OPEN = frozenset(b"[{")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CLOSE = frozenset(b"]}")
 
 
@@ -52,6 +55,29 @@ def _reject_constant(name: str) -> Json:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _has_lone_surrogate(doc: Json) -> bool:
+    """Whether a string (or key) holds half of a UTF-16 surrogate pair, which no UTF-8 encoder can write."""
+    stack = [doc]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return True
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+    return False
+
+
 def parse_json(raw: bytes, max_depth: int) -> Json:
     """Parse ``raw`` as a JSON document, or raise :class:`RequestRejected` saying what is wrong (never quoting it)."""
     try:
@@ -63,8 +89,10 @@ def parse_json(raw: bytes, max_depth: int) -> Json:
     if json_depth(raw, max_depth) > max_depth:
         raise RequestRejected("body-too-deep", f"the JSON document is nested deeper than {max_depth} levels")
     try:
-        value: Json = json.loads(text, parse_constant=_reject_constant)
+        value: Json = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
     except (ValueError, RecursionError) as e:
         where = f" at line {e.lineno}, column {e.colno}" if isinstance(e, json.JSONDecodeError) else ""
         raise RequestRejected("body-malformed", f"the body is not well-formed JSON{where}") from e
+    if ("\\u" in text) and _has_lone_surrogate(value):  # only escapes can produce a lone surrogate
+        raise RequestRejected("body-malformed", "the body holds a \\u escape of a lone UTF-16 surrogate")
     return value

@@ -16,7 +16,7 @@ from opentelemetry import trace
 
 from gateway.audit.record import body_digest, decision_record, encode, outcome_record, rejection_record
 from gateway.auth import TokenVerifier
-from gateway.classify import scan, scan_text
+from gateway.classify import scan, scan_text, scrub_text
 from gateway.config import Limits, Route
 from gateway.errors import PROBLEMS, AuditUnavailable, GatewayError, Overloaded, RequestRejected, UpstreamFailed
 from gateway.model import Classification, Decision, Effect, Json, Principal, Transfer
@@ -183,7 +183,7 @@ async def refuse(gw: Gateway, req: IncomingRequest, error: Overloaded) -> Answer
         problem=error.kind,
         detail=error.detail,
         method=req.method,
-        path=_path_for_record(req.path),
+        path=scrub_text(req.path),
         route=req.route,
         exporter=None,
         caller=None,
@@ -221,14 +221,6 @@ def _resolve(
     )
 
 
-def _path_for_record(path: str) -> str:
-    """The path as an audit record may hold it: with any identifier in it replaced."""
-    findings = scan_text(path)
-    for f in sorted(findings, key=lambda f: f.start, reverse=True):
-        path = path[: f.start] + "{" + f.category + "}" + path[len(path) if f.end is None else f.end :]
-    return path
-
-
 async def _rejected(
     gw: Gateway,
     req: IncomingRequest,
@@ -245,7 +237,7 @@ async def _rejected(
         problem=error.kind,
         detail=error.detail,
         method=req.method,
-        path=_path_for_record(req.path),
+        path=scrub_text(req.path),
         route=req.route,
         exporter=principal.organisation if principal else None,
         caller=principal.subject if principal else None,

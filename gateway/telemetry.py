@@ -18,26 +18,22 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
-from gateway.classify import scan_text
+from gateway.classify import scrub_text
 
-__all__ = ["configure_logging", "configure_tracing", "scrub_personal_data", "scrub_text"]
-
-
-def scrub_text(text: str) -> str:
-    """``text`` with every identifier the classifier finds replaced by ``{CATEGORY}``."""
-    for f in sorted(scan_text(text), key=lambda f: f.start, reverse=True):
-        end = len(text) if f.end is None else f.end
-        text = text[: f.start] + "{" + f.category + "}" + text[end:]
-    return text
+__all__ = ["configure_logging", "configure_tracing", "scrub_personal_data"]
 
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return scrub_text(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        scrubbed = scrub_text(text)  # identifiers sent as numbers, as the classifier also reads them
+        return value if scrubbed == text else scrubbed
     if isinstance(value, (list, tuple)):
         return [_scrub(v) for v in value]
     if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()}
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
     return value
 
 

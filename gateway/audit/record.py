@@ -14,6 +14,7 @@ from typing import Any
 
 import rfc8785
 
+from gateway.classify import scrub_text
 from gateway.model import Classification, Decision, Json, Subject, Transfer
 from gateway.policy.obligations import Edit
 
@@ -64,7 +65,9 @@ def decision_record(
     """The record written before anything is forwarded (step 6)."""
     touched: dict[str, list[str]] = {}
     for e in edits:
-        touched.setdefault(e.action, []).append(e.pointer if e.end is None else f"{e.pointer}#{e.start}-{e.end}")
+        # A pointer can hold an identifier used as an object key: the record keeps its category instead.
+        pointer = scrub_text(e.pointer)
+        touched.setdefault(e.action, []).append(pointer if e.end is None else f"{pointer}#{e.start}-{e.end}")
     return {
         "v": RECORD_VERSION,
         "kind": "decision",

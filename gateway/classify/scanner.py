@@ -1,15 +1,15 @@
 """Walks a parsed JSON body for identifiers, reports them by RFC 6901 pointer and groups them into individuals.
 
-A string (or an integer, as its decimal text) is first checked as a whole identifier; otherwise one combined
-regular expression finds candidates inside the text, each then validated by its detector. The object key above a
-value is context: it raises confidence and is required before an 8-digit number counts as a Singapore mobile.
-Pure code: no I/O, no clock; never raises on a JSON value; iterative, so nesting depth costs no recursion.
+Each string (and each integer, as its decimal text) is searched once with one combined regular expression; each
+candidate is validated by its detector. A candidate that is the whole value is reported with ``end=None``, others
+with their span. The object key above a value is context: it raises confidence and is required before an 8-digit
+number counts as a Singapore mobile. Pure code: no I/O, no clock; never raises on a JSON value; iterative.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from gateway.classify.detectors import (
     DETECTOR_CATEGORIES,
@@ -74,22 +74,29 @@ _CONTEXT_CACHE_SIZE = 4096
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _KEY_WORDS = re.compile(r"[a-z0-9]+")
 
-# One pass over the text finds every candidate. The pattern opens with a character class, so the engine skips
-# to the next digit, '+', '@' or series letter in C; each branch then checks what came before. ASCII boundaries
-# (not \b, which counts CJK as word characters) keep an identifier inside a longer run of digits or letters from
-# matching, yet find one right after 手机号. An email is matched from its '@'; its local part is found backwards.
+# One pass over the text finds every candidate; Python then checks its edges and validates it. The pattern opens
+# with a character class, so the engine skips in C to the next digit, '@' or series letter, and it uses no
+# lookaround at the edges (slow in `re`): a candidate is a run of 11+ digits, spaces and dashes ending in a digit
+# or X, an '@' before a domain label and a dot, or an upper-case NRIC/FIN shape.
 _CANDIDATE = re.compile(
-    r"[@+0-9STFGM]"
-    r"(?:(?P<email>(?<=[A-Za-z0-9._%+\-]@)"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9\-]{1,59})"
-    r"(?![A-Za-z0-9\-]))"
-    r"|(?P<nric>(?<=[STFGM])(?<![0-9A-Za-z].)[0-9]{7}[A-Z](?![0-9A-Za-z]))"
-    r"|(?P<num>(?<![0-9A-Za-z+].)(?:(?<=[0-9])|(?<=\+)[0-9])[0-9 \-]{9,}[0-9Xx](?![0-9A-Za-z])))"
+    r"[0-9@STFGM](?:(?<=[0-9])[0-9 \-]{9,}[0-9Xx]"
+    r"|(?<=@)[A-Za-z0-9][A-Za-z0-9\-]*\.[A-Za-z0-9]"
+    r"|(?<=[STFGM])[0-9]{7}[A-Z])"
 )
-_EMAIL_LOCAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_DOMAIN = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9\-]{1,59})(?![A-Za-z0-9\-])"
+)
 _PIECE = re.compile(r"\+?[0-9]+[Xx]?")
-_NUMERIC_START = frozenset("0123456789+")
+_LONG_GROUP = re.compile(r"\+?[0-9]{10,}[0-9Xx]")
+# ASCII edges, not \b (which counts CJK as word characters): an identifier inside a longer run of digits or
+# letters is not one, yet one right after 手机号 is.
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_DIGIT = frozenset("0123456789")
+_EMAIL_LOCAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_WHOLE_START = frozenset("0123456789+STFGMstfgm \t\r\n\u00a0\u3000")
+_CONTAINERS = (dict, list)
 _MAX_PIECES = 6  # a card written 4-4-4-4-3 has five groups, +86 138 0013 8000 has four
+_MAX_GROUPS = 64  # runs with more groups than this are searched group by group
 _PRIORITY = {d: i for i, d in enumerate(DETECTOR_PRIORITY)}
 
 # (pointer, start, end, detector, confidence, holder pointer, matched text)
@@ -112,17 +119,11 @@ def scan_text(text: str, *, categories: Mapping[str, str] | None = None) -> tupl
     """Findings in a bare string (a URL path, a query string), all with pointer ``""``."""
     hits: list[_Hit] = []
     if isinstance(text, str) and text:
-        _add(hits, _find(text, ""), "", "")
+        _add(hits, _find(text, "", _CANDIDATE.search(text)), "", "")
     return _classification(hits, categories).findings
 
 
 # --- walking ---------------------------------------------------------------------------------------------------
-
-
-def _escape(token: str) -> str:
-    if "~" in token or "/" in token:
-        return token.replace("~", "~0").replace("/", "~1")
-    return token
 
 
 def _walk(doc: Json, hits: list[_Hit]) -> None:
@@ -131,40 +132,45 @@ def _walk(doc: Json, hits: list[_Hit]) -> None:
     The key above a value (for an array element: the key above the array) is carried as text and turned into
     context only when a candidate needs it.
     """
-    if not isinstance(doc, (dict, list)):  # noqa: UP038 (a tuple is faster than a union here)
+    if not isinstance(doc, _CONTAINERS):
         _add(hits, _find_scalar(doc, ""), "", "")
         return
     # (container, its pointer, key above it, pointer of the object whose data its values are)
     stack: list[tuple[dict[str, Json] | list[Json], str, str, str]] = [(doc, "", "", "")]
-    pop, push = stack.pop, stack.append
+    pop, push, search = stack.pop, stack.append, _CANDIDATE.search
     while stack:
         node, pointer, key, holder = pop()
-        if type(node) is dict or (type(node) is not list and isinstance(node, dict)):
-            for name, value in node.items():  # type: ignore[union-attr]
-                kind = type(value)
-                if kind is str:
-                    found = _find(value, name) if value else None  # type: ignore[arg-type]
-                elif kind is dict or kind is list or isinstance(value, (dict, list)):  # noqa: UP038
-                    child = pointer + "/" + _escape(name if type(name) is str else str(name))
-                    push((value, child, name, pointer if isinstance(value, list) else child))  # type: ignore[arg-type]
-                    continue
-                else:
-                    found = _find_scalar(value, name)
-                if found:
-                    _add(hits, found, pointer + "/" + _escape(name if type(name) is str else str(name)), pointer)
+        entries: Iterable[tuple[object, Json]]
+        if isinstance(node, dict):
+            entries, owner, is_object = node.items(), pointer, True
         else:
-            for index, value in enumerate(node):
-                kind = type(value)
-                if kind is str:
-                    found = _find(value, key) if value else None  # type: ignore[arg-type]
-                elif kind is dict or kind is list or isinstance(value, (dict, list)):  # noqa: UP038
-                    child = f"{pointer}/{index}"
-                    push((value, child, key, holder if isinstance(value, list) else child))  # type: ignore[arg-type]
+            entries, owner, is_object = enumerate(node), holder, False
+        for name, value in entries:
+            kind = type(value)
+            if kind is str:
+                # Most values hold no candidate: decide that here, without a call.
+                m = search(value)  # type: ignore[arg-type]
+                # Without a candidate, only a short value or one with '@' may still be whole (see _whole_only).
+                if m is None and not (value and ((len(value) <= 20 and value[0] in _WHOLE_START) or "@" in value)):  # type: ignore[arg-type,index,operator]
                     continue
-                else:
-                    found = _find_scalar(value, key)
-                if found:
-                    _add(hits, found, f"{pointer}/{index}", holder)
+                found = _find(value, name if is_object else key, m)  # type: ignore[arg-type]
+            elif kind is dict or kind is list or isinstance(value, _CONTAINERS):
+                child = pointer + "/" + _token(name)
+                push((value, child, name if is_object else key, owner if isinstance(value, list) else child))  # type: ignore[arg-type]
+                continue
+            else:
+                found = _find_scalar(value, name if is_object else key)  # type: ignore[arg-type]
+            if found:
+                _add(hits, found, pointer + "/" + _token(name), owner)
+
+
+def _token(name: object) -> str:
+    """A reference token of RFC 6901: '~' and '/' escaped as '~0' and '~1'."""
+    if type(name) is not str:
+        return str(name)
+    if "~" in name or "/" in name:
+        return name.replace("~", "~0").replace("/", "~1")
+    return name
 
 
 def _add(hits: list[_Hit], found: list[_Match] | None, pointer: str, holder: str) -> None:
@@ -176,7 +182,8 @@ def _add(hits: list[_Hit], found: list[_Match] | None, pointer: str, holder: str
 def _find_scalar(value: object, key: str) -> list[_Match] | None:
     """A leaf that is not a plain ``str``: an integer as its decimal text, a ``str`` subclass, else nothing."""
     if isinstance(value, str):
-        return _find(str(value), key) if value else None
+        text = str(value)
+        return _find(text, key, _CANDIDATE.search(text)) if text else None
     # IDs and phone numbers sometimes travel as JSON numbers: 8 to 19 digits (bool is an int: excluded).
     if type(value) is int and 10_000_000 <= value < 10**19:
         text = str(value)
@@ -210,7 +217,7 @@ def _choose(candidates: list[str], context: frozenset[str]) -> str | None:
 def _numeric(text: str, context: frozenset[str], *, whole: bool) -> str | None:
     """Detector for a run of digits with optional separators, ``+`` prefix or final X."""
     n = len(text)
-    if n < 8:
+    if n < 8 or n > 40:
         return None
     candidates: list[str] = []
     if n == 18 and is_cn_resident_id(text):
@@ -220,26 +227,25 @@ def _numeric(text: str, context: frozenset[str], *, whole: bool) -> str | None:
     if n >= 11 and is_cn_mobile(text):
         candidates.append("cn_mobile")
     # An 8-digit number is a Singapore mobile only as a whole value, and only if the key says phone or +65 is there.
-    if whole and n <= 14 and is_sg_mobile(text) and ("sg_mobile" in context or text.startswith("+65")):
+    if whole and n <= 14 and ("sg_mobile" in context or text.startswith("+65")) and is_sg_mobile(text):
         candidates.append("sg_mobile")
     return _choose(candidates, context)
 
 
 def _whole_only(text: str, key: str) -> list[_Match] | None:
-    """Whole values the text search does not look for: an 8-digit Singapore mobile under a phone key or with
-    +65, a lowercase NRIC/FIN, an address with a non-ASCII domain or unusual characters in its local part."""
+    """Whole values that the text search does not look for: an 8-digit Singapore mobile under a phone key or
+    with +65, a lower-case NRIC/FIN, an address with a non-ASCII domain or unusual characters in its local part."""
     stripped = text.strip()
     n = len(stripped)
     if n < 6 or n > 254:
         return None
     first = stripped[0]
     detector: str | None = None
-    if first in _NUMERIC_START:
+    if first in _DIGIT or first == "+":
         if n <= 14 and is_sg_mobile(stripped) and ("+" in stripped or "sg_mobile" in _context(key)):
             detector = "sg_mobile"
-    elif n == 9 and first in "STFGMstfgm":
-        if is_sg_nric_fin(stripped):
-            detector = "sg_nric_fin"
+    elif n == 9 and first in "STFGMstfgm" and is_sg_nric_fin(stripped):
+        detector = "sg_nric_fin"
     if detector is None and "@" in stripped and is_email(stripped):
         detector = "email"
     if detector is None:
@@ -252,43 +258,73 @@ def _spans_all(text: str, start: int, end: int) -> bool:
     return (start == 0 or text[:start].isspace()) and (end == len(text) or text[end:].isspace())
 
 
-def _find(text: str, key: str) -> list[_Match] | None:
-    """Identifiers in one string: the whole value (end ``None``), else every one embedded in it."""
-    m = _CANDIDATE.search(text)
+def _find(text: str, key: str, m: re.Match[str] | None) -> list[_Match] | None:
+    """Identifiers in one string: the whole value (end ``None``), else every one embedded in it.
+
+    ``m`` is the first candidate in the text, found by the caller.
+    """
     if m is None:
         return _whole_only(text, key)
     context = _context(key)
+    if m.start() == 0 and m.end() == len(text) and text[0] in _DIGIT:
+        # The usual whole number (a mobile or id under its key): no edges to look at.
+        detector = _numeric(text, context, whole=True)
+        if detector is not None:
+            return [(detector, 0, None, _confidence(detector, context, whole=True), text)]
     found: list[_Match] = []
-    emails: list[tuple[int, int]] = []
     while m is not None:
-        kind = m.lastgroup
         start, end = m.span()
-        if kind == "email":
-            start = _local_part_start(text, start)
-            if start >= 0 and is_email(text[start:end]):
-                if not found and _spans_all(text, start, end):
-                    return [("email", 0, None, _confidence("email", context, whole=True), text[start:end])]
-                emails.append((start, end))
-                found.append(("email", start, end, _confidence("email", context, whole=False), text[start:end]))
-        elif kind == "nric":
-            if is_sg_nric_fin(m[0]):
-                if not found and _spans_all(text, start, end):
-                    return [("sg_nric_fin", 0, None, _confidence("sg_nric_fin", context, whole=True), m[0])]
-                found.append(("sg_nric_fin", start, end, _confidence("sg_nric_fin", context, whole=False), m[0]))
-        elif _spans_all(text, start, end):
-            detector = _numeric(m[0], context, whole=True)
-            if detector is not None:
-                return [(detector, 0, None, _confidence(detector, context, whole=True), m[0])]
-            found.extend(_embedded_numbers(text, m[0], start, context))
+        first = text[start]
+        if first == "@":
+            end, matches = _email_at(text, start, context)
+        elif first in _DIGIT:
+            matches = _numbers(text, start, end, context, whole=not found)
         else:
-            found.extend(_embedded_numbers(text, m[0], start, context))
+            matches = _nric_at(text, start, end, context, whole=not found)
+        if matches:
+            if matches[0][2] is None:
+                return matches  # the whole value
+            found.extend(matches)
         m = _CANDIDATE.search(text, end)
     if not found:
         return _whole_only(text, key)
+    emails = [(f[1], f[2] or 0) for f in found if f[0] == "email"]
     if emails and len(found) > len(emails):
         # A number or NRIC inside an address (13800138000@example.com) is part of it, not a second finding.
         found = [f for f in found if f[0] == "email" or not any(s < (f[2] or 0) and f[1] < e for s, e in emails)]
     return found
+
+
+def _email_at(text: str, at: int, context: frozenset[str]) -> tuple[int, list[_Match]]:
+    """The address around the '@' at index ``at``, if any, and where to search on."""
+    domain = _DOMAIN.match(text, at + 1)
+    if domain is None:
+        return at + 1, []
+    end = domain.end()
+    local = _local_part_start(text, at)
+    valid = local >= 0 and _valid_local_part(text[local:at]) and end - local <= 254
+    if valid and _spans_all(text, local, end):  # anything found before lies inside this address
+        return end, [("email", 0, None, _confidence("email", context, whole=True), text[local:end])]
+    if (end == len(text) or text[end:].isspace()) and text.count("@") == 1:
+        # The value may be one address whose local part uses characters rarely seen in text (= / ! ...).
+        stripped = text.strip()
+        if is_email(stripped):
+            return end, [("email", 0, None, _confidence("email", context, whole=True), stripped)]
+    if not valid:
+        return end, []
+    return end, [("email", local, end, _confidence("email", context, whole=False), text[local:end])]
+
+
+def _nric_at(text: str, start: int, end: int, context: frozenset[str], *, whole: bool) -> list[_Match]:
+    """An upper-case NRIC/FIN candidate at text[start:end], if it stands alone and its check letter is right."""
+    if (start and text[start - 1] in _ALNUM) or (end < len(text) and text[end] in _ALNUM):
+        return []
+    raw = text[start:end]
+    if not is_sg_nric_fin(raw):
+        return []
+    if whole and _spans_all(text, start, end):
+        return [("sg_nric_fin", 0, None, _confidence("sg_nric_fin", context, whole=True), raw)]
+    return [("sg_nric_fin", start, end, _confidence("sg_nric_fin", context, whole=False), raw)]
 
 
 def _local_part_start(text: str, at: int) -> int:
@@ -304,31 +340,112 @@ def _local_part_start(text: str, at: int) -> int:
     return start if start < at else -1
 
 
-def _embedded_numbers(text: str, token: str, offset: int, context: frozenset[str]) -> list[_Match]:
-    """A digit run from the text: itself, or else the longest runs of its groups that validate, left to right."""
-    detector = _numeric(token, context, whole=False)
-    if detector is not None:
-        return [(detector, offset, offset + len(token), _confidence(detector, context, whole=False), token)]
-    pieces = [m.span() for m in _PIECE.finditer(token)]
-    count = len(pieces)
+def _valid_local_part(local: str) -> bool:
+    """Dot rules for a local part already made of [A-Za-z0-9._%+-] before a domain that matched ``_DOMAIN``:
+    together the same verdict as :func:`is_email`, without its slower Unicode-aware pattern."""
+    return len(local) <= 64 and local[-1] != "." and ".." not in local
+
+
+def _edges(text: str, start: int, end: int) -> tuple[int, bool, bool]:
+    """Where a digit run really starts (a '+' just before it belongs to it) and whether each edge is clear: not
+    touching a letter, a digit, or a decimal point between digits."""
+    length = len(text)
+    if start and text[start - 1] == "+":
+        start -= 1
+        left_clear = start == 0 or (text[start - 1] not in _ALNUM and text[start - 1] != "+")
+    else:
+        left_clear = start == 0 or (
+            text[start - 1] not in _ALNUM and not (text[start - 1] == "." and start > 1 and text[start - 2] in _DIGIT)
+        )
+    right_clear = end == length or (
+        text[end] not in _ALNUM and not (text[end] == "." and end + 1 < length and text[end + 1] in _DIGIT)
+    )
+    return start, left_clear, right_clear
+
+
+def _numbers(text: str, start: int, end: int, context: frozenset[str], *, whole: bool) -> list[_Match]:
+    """Identifiers in a run of digits, spaces and dashes at text[start:end]: the run itself, or else the
+    longest runs of its groups that validate, left to right. A group at an edge that is not clear is in none."""
+    start, left_clear, right_clear = _edges(text, start, end)
+    token = text[start:end]
+    if left_clear and right_clear:
+        if whole and _spans_all(text, start, end):
+            detector = _numeric(token, context, whole=True)
+            if detector is not None:
+                return [(detector, 0, None, _confidence(detector, context, whole=True), token)]
+        detector = _numeric(token, context, whole=False)
+        if detector is not None:
+            return [(detector, start, end, _confidence(detector, context, whole=False), token)]
+    if " " not in token and "-" not in token:
+        return []
+    return _groups(token, start, context, skip_first=not left_clear, skip_last=not right_clear)
+
+
+def _plausible_groups(first: str, sizes: list[int]) -> bool:
+    """Whether an identifier written in groups of ``sizes`` digits can start with ``first``: a mobile number (11
+    digits; 13 or 15 with 86, +86 or 0086 before it) or a card laid out in groups of 4-6 digits but the last
+    (4-4-4-4, 4-6-5, 4-4-4-4-3). Resident ids have no separators. Dates, amounts and tables of small numbers
+    thus cost no validation, and the groups of two neighbouring numbers make no card."""
+    count = sum(sizes)
+    if first == "1":
+        return count == 11
+    if first in "+08":
+        return count in (13, 15)
+    return "2" <= first <= "6" and count >= 13 and all(4 <= n <= 6 for n in sizes[:-1])
+
+
+def _groups(token: str, offset: int, context: frozenset[str], *, skip_first: bool, skip_last: bool) -> list[_Match]:
+    """Identifiers made of consecutive groups of a run that is not one as a whole (greedy, longest first)."""
+    if token.count(" ") + token.count("-") >= _MAX_GROUPS:
+        return _long_groups(token, offset, context, skip_first=skip_first, skip_last=skip_last)
+    pieces = [p.span() for p in _PIECE.finditer(token)]
+    sizes = [b - a - (token[a] == "+") for a, b in pieces]  # digits (and X) per group
+    digits = [0]  # digits[k]: in the first k groups
+    for size in sizes:
+        digits.append(digits[-1] + size)
+    low = 1 if skip_first else 0
+    high = len(pieces) - 1 if skip_last else len(pieces)
+    whole_tried = low == 0 and high == len(pieces)
     out: list[_Match] = []
-    i = 0
-    while i < count - 1 or (i == count - 1 and count > 1):
-        found_at = 0
-        for j in range(min(count, i + _MAX_PIECES), i, -1):
-            if i == 0 and j == count:
-                continue  # the whole run was tried above
-            start, end = pieces[i][0], pieces[j - 1][1]
-            if end - start < 11:
+    i = low
+    while i < high:
+        top = min(high, i + _MAX_PIECES)
+        if digits[top] - digits[i] < 11:  # the shortest embedded identifier, a mobile number, has 11 digits
+            i += 1
+            continue
+        next_i = i + 1
+        for j in range(top, i, -1):
+            count = digits[j] - digits[i]
+            if count < 11:
                 break
-            raw = token[start:end]
+            if count > 19 or (whole_tried and i == 0 and j == len(pieces)):
+                continue  # longer than a card number; or the whole run, tried before
+            a, b = pieces[i][0], pieces[j - 1][1]
+            if j > i + 1 and not _plausible_groups(token[a], sizes[i:j]):
+                continue
+            raw = token[a:b]
             detector = _numeric(raw, context, whole=False)
             if detector is not None:
-                confidence = _confidence(detector, context, whole=False)
-                out.append((detector, offset + start, offset + end, confidence, raw))
-                found_at = j
+                out.append((detector, offset + a, offset + b, _confidence(detector, context, whole=False), raw))
+                next_i = j
                 break
-        i = found_at or i + 1
+        i = next_i
+    return out
+
+
+def _long_groups(
+    token: str, offset: int, context: frozenset[str], *, skip_first: bool, skip_last: bool
+) -> list[_Match]:
+    """In a run of very many groups (a flattened table of numbers), identifiers written as one group of 11 or
+    more digits: trying every window of groups would cost a validation per group, for text people rarely write."""
+    out: list[_Match] = []
+    for group in _LONG_GROUP.finditer(token):
+        a, b = group.span()
+        if (skip_first and a == 0) or (skip_last and b == len(token)):
+            continue
+        detector = _numeric(group[0], context, whole=False)
+        if detector is not None:
+            out.append((detector, offset + a, offset + b, _confidence(detector, context, whole=False), group[0]))
     return out
 
 
@@ -378,33 +495,27 @@ def _key_context(key: str) -> frozenset[str]:
 
 def _classification(hits: list[_Hit], categories: Mapping[str, str] | None) -> Classification:
     if not hits:
-        return Classification(findings=(), subjects=())
+        return Classification((), ())
     category = DETECTOR_CATEGORIES if categories is None else {**DETECTOR_CATEGORIES, **categories}
     hits.sort(key=lambda h: (h[0], h[1]))
+    # Positional arguments: keyword calls cost twice as much, and a body can hold hundreds of findings.
     findings = tuple(
-        Finding(
-            pointer=pointer,
-            detector=detector,
-            category=category.get(detector, "PI"),
-            confidence=confidence,
-            start=start,
-            end=end,
-        )
+        Finding(pointer, detector, category.get(detector, "PI"), confidence, start, end)
         for pointer, start, end, detector, confidence, _holder, _raw in hits
     )
     by_holder: dict[str, list[_Hit]] = {}
     for hit in hits:
-        by_holder.setdefault(hit[5], []).append(hit)
-    subjects: list[Subject] = []
+        group = by_holder.get(hit[5])
+        if group is None:
+            by_holder[hit[5]] = [hit]
+        else:
+            group.append(hit)
+    subjects = []
     for holder in sorted(by_holder):
         group = by_holder[holder]
-        key = min(group, key=lambda h: _PRIORITY.get(h[3], len(_PRIORITY)))  # stable: first in (pointer, start)
-        subjects.append(
-            Subject(
-                pointer=holder,
-                key_detector=key[3],
-                key_value=f"{key[3]}:{normalise(key[3], key[6])}",
-                finding_count=len(group),
-            )
-        )
-    return Classification(findings=findings, subjects=tuple(subjects))
+        key = group[0]
+        if len(group) > 1:
+            key = min(group, key=lambda h: _PRIORITY.get(h[3], len(_PRIORITY)))  # stable: first by pointer
+        detector = key[3]
+        subjects.append(Subject(holder, detector, f"{detector}:{normalise(detector, key[6])}", len(group)))
+    return Classification(findings, tuple(subjects))

@@ -71,6 +71,8 @@ def _convert(node: yaml.Node, pointer: str, lines: dict[str, int]) -> Json:
             if key in out:
                 raise ConfigError(f"duplicate key {key!r}", line=key_node.start_mark.line + 1)
             out[key] = _convert(value_node, child(pointer, key), lines)
+            # Errors about a field point at its key, also when its value is a block starting on the next line.
+            lines[child(pointer, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, child(pointer, i), lines) for i, item in enumerate(node.value)]
@@ -93,7 +95,7 @@ def parse_yaml(text: str, file: str) -> Located:
     try:
         data = _convert(node, "", lines)
     except ConfigError as e:
-        raise ConfigError(str(e.detail), file=file, line=e.line) from e
+        raise ConfigError(e.message, file=file, line=e.line) from e
     return Located(data, file, lines)
 
 
