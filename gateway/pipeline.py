@@ -322,7 +322,7 @@ def _audit_outcome(
         forwarded_digest=body_digest(forwarded),
         forwarded_bytes=len(forwarded),
         response_bytes=response_bytes,
-        latency_ms=(gw.clock.monotonic() - started) * 1000,
+        latency_us=round((gw.clock.monotonic() - started) * 1e6),
         fault=fault,
     )
     try:

@@ -10,10 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime
-from typing import Any
 
-import rfc8785
-
+from gateway.audit.canonical import canonical_json
 from gateway.classify import scrub_text
 from gateway.model import Classification, Decision, Json, Subject, Transfer
 from gateway.policy.obligations import Edit
@@ -46,9 +44,9 @@ def subject_keys(key: bytes, subjects: tuple[Subject, ...]) -> list[str]:
     return sorted({hmac.new(key, s.key_value.encode(), hashlib.sha256).hexdigest() for s in subjects})
 
 
-def encode(record: dict[str, Any]) -> bytes:
+def encode(record: dict[str, Json]) -> bytes:
     """The canonical JSON (RFC 8785) bytes of a record: the leaf of the audit trail."""
-    return bytes(rfc8785.dumps(record))
+    return canonical_json(record)
 
 
 def decision_record(
@@ -146,7 +144,7 @@ def outcome_record(
     forwarded_digest: str | None,
     forwarded_bytes: int | None,
     response_bytes: int | None,
-    latency_ms: float,
+    latency_us: int,
     fault: str | None,
 ) -> dict[str, Json]:
     """The record written after forwarding (step 9): what left, what came back, how long it took."""
@@ -158,6 +156,6 @@ def outcome_record(
         "forwarded": {"digest": forwarded_digest, "bytes": forwarded_bytes},
         "status": status,
         "response_bytes": response_bytes,
-        "latency_ms": round(latency_ms, 3),
+        "latency_us": latency_us,
         "fault": fault,
     }

@@ -15,6 +15,7 @@ from gateway.model import (
     Decision,
     Effect,
     Finding,
+    Json,
     MechanismRef,
     Principal,
     RuleHit,
@@ -41,15 +42,15 @@ RECEIVED = datetime(2026, 11, 27, 10, 0, 0, 123456, tzinfo=UTC)
     ],
     ids=["sorted-keys", "nested", "numbers", "non-ascii-unescaped", "utf16-order"],
 )
-def test_encode_is_rfc8785_canonical(record: dict[str, object], expected: bytes) -> None:
+def test_encode_is_rfc8785_canonical(record: dict[str, Json], expected: bytes) -> None:
     """encode() gives RFC 8785 JSON: keys sorted by UTF-16 code units, no whitespace, ES6 number forms, UTF-8."""
     assert encode(record) == expected
 
 
 def test_encode_is_independent_of_insertion_order() -> None:
     """Two records with the same members in another order encode to the same bytes."""
-    a = {"v": 1, "kind": "decision", "rules": [{"id": "R", "effect": "allow"}]}
-    b = {"rules": [{"effect": "allow", "id": "R"}], "kind": "decision", "v": 1}
+    a: dict[str, Json] = {"v": 1, "kind": "decision", "rules": [{"id": "R", "effect": "allow"}]}
+    b: dict[str, Json] = {"rules": [{"effect": "allow", "id": "R"}], "kind": "decision", "v": 1}
     assert encode(a) == encode(b)
     assert json.loads(encode(a)) == a
 
@@ -108,7 +109,7 @@ EDITS = (
 )
 
 
-def _record() -> dict[str, object]:
+def _record() -> dict[str, Json]:
     return dict(
         decision_record(
             _transfer(),
