@@ -696,7 +696,7 @@ async def measure(
         for concurrency in CONCURRENCIES[:1] if args.quick else CONCURRENCIES:
             for t in targets:
                 plan.watch = _watch(servers, t)
-                _note(f"measuring {t.path:8} {_kb(size):>8} x{concurrency:<3}")
+                _note(f"measuring {t.path:8} {_kb(len(bodies[size])):>8} x{concurrency:<3}")
                 loaded.append(await measure_cell(plan, t, bodies[size], concurrency, args.retries))
     unloaded = []
     for t in targets:
@@ -765,8 +765,8 @@ def describe_machine(loop_name: str) -> str:
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     parser = "C" if aiohttp.http_parser.HttpRequestParser.__module__.endswith("_http_parser") else "pure Python"
     return (
-        f"Python {platform.python_version()} ({platform.python_implementation()}, {sys.version.split(' (')[0]}) "
-        f"on {platform.system()} {platform.machine()}\n"
+        f"Python {platform.python_version()} ({platform.python_implementation()}) "
+        f"on {platform.system()} {platform.release()} {platform.machine()}\n"
         f"CPUs: {os.cpu_count()} (usable by this process: {affinity})\n"
         f"aiohttp {aiohttp.__version__} ({parser} HTTP parser), event loop: {loop_name}; "
         f"load average before the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
@@ -873,7 +873,8 @@ def _parser() -> argparse.ArgumentParser:
         "--profile",
         choices=("auto", "on", "off"),
         default="auto",
-        help=f"cProfile the gateway under load (auto: full runs, when below {PROFILE_BELOW:.0%} of the proxy at 1 KB)",
+        help=f"cProfile the gateway under load (auto: in full runs, when it makes under {PROFILE_BELOW * 100:.0f}%% "
+        "of the proxy's throughput at 1 KB)",
     )
     parser.add_argument("--profile-out", help="keep the gateway's cProfile stats in this file (for pstats)")
     parser.add_argument("--role", choices=("upstream", "proxy", "gateway"), help=argparse.SUPPRESS)
@@ -885,7 +886,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.role in {"proxy", "gateway"} and not args.upstream:
+        parser.error(f"--role {args.role} needs --upstream")
+    if args.role == "gateway" and not args.data_dir:
+        parser.error("--role gateway needs --data-dir")
     if args.role:
         return run_role(args)
     return main_run(args)
