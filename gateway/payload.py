@@ -9,15 +9,18 @@ from __future__ import annotations
 import json
 import math
 import re
+from array import array
+from itertools import accumulate
 
 from gateway.errors import RequestRejected
 from gateway.model import Json
 
 __all__ = ["json_depth", "parse_json", "parse_media_type"]
 
-_OPEN = frozenset(b"[{")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_CLOSE = frozenset(b"]}")
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # as signed bytes: +1, +1, -1, -1
 
 
 def parse_media_type(content_type: str) -> str:
@@ -25,30 +28,15 @@ def parse_media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def json_depth(raw: bytes, limit: int) -> int:
-    """The nesting depth of JSON text, counting brackets outside strings; stops once past ``limit``."""
-    depth = deepest = 0
-    in_string = escaped = False
-    # Scanning bytes is enough: UTF-8 continuation bytes never equal '"', '\\', brackets or braces.
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in _OPEN:
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    return deepest
-        elif byte in _CLOSE:
-            depth -= 1
-    return deepest
+def json_depth(raw: bytes) -> int:
+    """The nesting depth of JSON text, counting brackets outside strings.
+
+    Done in C: strings are cut out with one regular expression, everything but brackets is deleted, brackets
+    become +1 and -1, and the deepest running sum is the depth. Bytes suffice: UTF-8 continuation bytes never
+    equal a quote, a backslash or a bracket.
+    """
+    structure = _STRING.sub(b"", raw).translate(_STEP, _NOT_BRACKET)
+    return max(accumulate(array("b", structure)), default=0)
 
 
 def _reject_constant(name: str) -> Json:
@@ -86,7 +74,7 @@ def parse_json(raw: bytes, max_depth: int) -> Json:
         raise RequestRejected("body-encoding", f"the body is not valid UTF-8 (byte offset {e.start})") from e
     if text.startswith("\ufeff"):
         text = text[1:]
-    if json_depth(raw, max_depth) > max_depth:
+    if json_depth(raw) > max_depth:
         raise RequestRejected("body-too-deep", f"the JSON document is nested deeper than {max_depth} levels")
     try:
         value: Json = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)

@@ -6,13 +6,14 @@ on one screen and testable without a server. A denial is a :class:`Decision`; ex
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import structlog
-from opentelemetry import trace
+from opentelemetry.trace import Tracer
 
 from gateway.audit.record import body_digest, decision_record, encode, outcome_record, rejection_record
 from gateway.auth import TokenVerifier
@@ -29,7 +30,7 @@ from gateway.problems import MEDIA_TYPE, problem_document
 
 __all__ = ["Answer", "Gateway", "IncomingRequest", "refuse", "run"]
 
-_tracer = trace.get_tracer("gateway.pipeline")
+_NO_SPAN = contextlib.nullcontext()
 _log = structlog.get_logger("gateway.pipeline")
 
 
@@ -46,6 +47,11 @@ class Gateway:
     clock: Clock
     subject_key: bytes = field(repr=False)
     new_id: Callable[[], str]
+    tracer: Tracer | None = None  # spans per step only when tracing is configured; no-op spans still cost
+
+
+def _step(gw: Gateway, name: str) -> contextlib.AbstractContextManager[object]:
+    return gw.tracer.start_as_current_span(name) if gw.tracer else _NO_SPAN
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +112,10 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
     principal: Principal | None = None
     raw = b""
     try:
-        with _tracer.start_as_current_span("gateway.authenticate"):
+        with _step(gw, "gateway.authenticate"):
             principal = gw.verifier.authenticate(req.authorization, now.timestamp())  # (0)
         transfer = _resolve(gw, policy, req, principal, decision_id, now)  # (1)
-        with _tracer.start_as_current_span("gateway.read"):
+        with _step(gw, "gateway.read"):
             raw = await req.body.read(gw.limits.max_body_bytes)  # (2)
             if transfer.content_type not in policy.accept_content_types:
                 raise RequestRejected(
@@ -121,10 +127,10 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
     except RequestRejected as e:
         return await _rejected(gw, req, e, decision_id, now, principal, policy.revision, len(raw))
 
-    with _tracer.start_as_current_span("gateway.classify"):
+    with _step(gw, "gateway.classify"):
         classification = scan(doc)  # (3)
     recipient = policy.recipients.get(transfer.recipient)  # (4)
-    with _tracer.start_as_current_span("gateway.decide"):
+    with _step(gw, "gateway.decide"):
         decision = decide(policy, transfer, classification, now)  # (5)
         edits = plan_edits(classification, decision.obligations) if decision.allowed else ()
     record = decision_record(
@@ -138,7 +144,7 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         recipient_name=recipient.name if recipient else None,
     )
     try:
-        with _tracer.start_as_current_span("gateway.audit_decision"):
+        with _step(gw, "gateway.audit_decision"):
             index = await gw.audit.append(encode(record))  # (6)
     except AuditUnavailable as e:
         return _problem(e.kind, e.detail, decision_id, transfer=transfer, classification=classification)
@@ -152,7 +158,7 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
     route = gw.routes[transfer.route]
     target = route.upstream + transfer.path + (f"?{req.query}" if req.query else "")
     try:
-        with _tracer.start_as_current_span("gateway.forward"):
+        with _step(gw, "gateway.forward"):
             response = await gw.upstream.send(UpstreamRequest(req.method, target, headers, forwarded))  # (8)
     except UpstreamFailed as e:
         _audit_outcome(gw, decision_id, started, e.status, forwarded, None, e.kind)  # (9) the fault

@@ -37,10 +37,15 @@ def _scrub(value: Any) -> Any:
     return value
 
 
+# Fields whose values the gateway makes itself (ids it generates, event names): nothing from a request reaches them.
+_GATEWAY_MADE = frozenset({"event", "decision_id"})
+
+
 def scrub_personal_data(_logger: object, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: no identifier the classifier knows survives into a log line."""
     for key, value in event.items():
-        event[key] = _scrub(value)
+        if key not in _GATEWAY_MADE:
+            event[key] = _scrub(value)
     return event
 
 
@@ -49,10 +54,10 @@ def configure_logging(stream: TextIO | None = None, level: int = logging.INFO) -
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             scrub_personal_data,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

@@ -128,7 +128,7 @@ def test_hostile_nesting_is_body_too_deep_without_crashing(raw: bytes) -> None:
 )
 def test_brackets_inside_strings_do_not_count_toward_depth(raw: bytes, depth: int) -> None:
     """json_depth counts only brackets outside strings, honouring escapes; such documents parse at that limit."""
-    assert json_depth(raw, LIMIT) == depth
+    assert json_depth(raw) == depth
     parse_json(raw, depth)
 
 

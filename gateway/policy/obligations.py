@@ -6,7 +6,8 @@ leaves; applying it yields the document that is forwarded. Redaction wins over m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from gateway.model import Classification, Json, Obligation
 
@@ -51,12 +52,14 @@ def plan_edits(classification: Classification, obligations: tuple[Obligation, ..
     return tuple(sorted(chosen.values(), key=lambda e: (e.pointer, e.start)))
 
 
+_MASKABLE = re.compile(r"[^\W_]")  # letters and digits of any script; separators stay readable
+
+
 def _mask(text: str, keep_first: int, keep_last: int) -> str:
     if keep_first + keep_last >= len(text):
         keep_first, keep_last = 0, 0  # keeping everything would not mask: mask it all
-    tail = text[len(text) - keep_last :] if keep_last else ""
-    middle = "".join("*" if ch.isalnum() else ch for ch in text[keep_first : len(text) - keep_last])
-    return text[:keep_first] + middle + tail
+    end = len(text) - keep_last
+    return text[:keep_first] + _MASKABLE.sub("*", text[keep_first:end]) + text[end:]
 
 
 def _edit_text(text: str, edits: list[Edit]) -> str:
@@ -73,35 +76,43 @@ def _edit_text(text: str, edits: list[Edit]) -> str:
     return text
 
 
-def _tokens(pointer: str) -> list[str]:
-    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+@dataclass(slots=True)
+class _Node:
+    """The edits under one pointer prefix: edits of the value itself, and of its members by token."""
+
+    edits: list[Edit] = field(default_factory=list)
+    children: dict[str, _Node] = field(default_factory=dict)
 
 
-def _replace(doc: Json, tokens: list[str], edits: list[Edit]) -> Json:
-    """A copy of ``doc`` with the value at ``tokens`` edited; containers off the path are shared, not copied."""
-    if not tokens:
+def _apply(doc: Json, node: _Node) -> Json:
+    """A copy of ``doc`` with the edits of ``node`` applied; each container on an edited path is copied once."""
+    if node.edits:
         if isinstance(doc, str):
-            return _edit_text(doc, edits)
+            return _edit_text(doc, node.edits)
         if isinstance(doc, int) and not isinstance(doc, bool):
-            return _edit_text(str(doc), edits)
-        return doc
-    head, rest = tokens[0], tokens[1:]
-    if isinstance(doc, dict) and head in doc:
-        copy = dict(doc)
-        copy[head] = _replace(doc[head], rest, edits)
-        return copy
-    if isinstance(doc, list) and head.isdigit() and int(head) < len(doc):
+            return _edit_text(str(doc), node.edits)
+    if isinstance(doc, dict):
+        members = dict(doc)
+        for token, child in node.children.items():
+            if token in members:
+                members[token] = _apply(members[token], child)
+        return members
+    if isinstance(doc, list):
         items = list(doc)
-        items[int(head)] = _replace(doc[int(head)], rest, edits)
+        for token, child in node.children.items():
+            if token.isdigit() and int(token) < len(items):
+                items[int(token)] = _apply(items[int(token)], child)
         return items
     return doc
 
 
 def apply_edits(doc: Json, edits: tuple[Edit, ...]) -> Json:
-    """The document with ``edits`` applied; ``doc`` itself is left unchanged."""
-    by_pointer: dict[str, list[Edit]] = {}
+    """The document with ``edits`` applied; ``doc`` itself is left unchanged. Linear in the edits and paths."""
+    root = _Node()
     for e in edits:
-        by_pointer.setdefault(e.pointer, []).append(e)
-    for pointer, group in by_pointer.items():
-        doc = _replace(doc, _tokens(pointer), group)
-    return doc
+        node = root
+        for token in e.pointer.split("/")[1:]:
+            key = token.replace("~1", "/").replace("~0", "~")
+            node = node.children.setdefault(key, _Node())
+        node.edits.append(e)
+    return _apply(doc, root) if edits else doc

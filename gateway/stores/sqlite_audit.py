@@ -2,8 +2,10 @@
 
 One writer thread owns the write connection. Appends queue up while a commit is in progress and go together in
 the next one, so concurrent requests share a disk flush; an append to an idle log is committed at once, with no
-timer. ``append`` returns when the record is durable (WAL with ``synchronous=FULL``: the commit is fsynced);
-``enqueue`` returns at once and its record rides the next commit.
+timer. ``append`` returns when the record is durable (WAL with ``synchronous=FULL``: the commit is fsynced).
+``enqueue`` returns at once; its record rides the next commit, which an ``append`` starts at once or, when none
+comes, a short linger timer starts, so that a lone client's next decision does not queue behind a commit made
+only for the previous transfer's outcome.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
+
+import structlog
 
 from gateway.audit.chain import GENESIS, chain_next, verify_chain
 from gateway.errors import AuditUnavailable
@@ -29,6 +33,8 @@ CREATE TABLE IF NOT EXISTS records (
 """
 
 _Pending = tuple[bytes, "asyncio.Future[int] | None"]
+_LINGER_SECONDS = 0.01
+_log = structlog.get_logger("gateway.audit")
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -50,6 +56,9 @@ class SqliteAuditLog:
         self._head = GENESIS
         self._pending: list[_Pending] = []
         self._writing: asyncio.Future[int] | None = None
+        self._urgent = False  # an awaited append is pending: commit as soon as the writer is free
+        self._closing = False
+        self._timer: asyncio.TimerHandle | None = None
         self._idle = asyncio.Event()
         self._idle.set()
         self.batches = 0  # commits made: appends / batches is the mean group size
@@ -88,14 +97,28 @@ class SqliteAuditLog:
             raise AuditUnavailable("the audit log is not open")
         self._pending.append((leaf, future))
         self._idle.clear()
-        self._start_batch()
+        self._urgent = self._urgent or future is not None
+        self._schedule()
+
+    def _schedule(self) -> None:
+        """Start a commit now if someone waits for one, else within the linger time; nothing if one is running."""
+        if self._writing is not None:
+            return  # _finish schedules again
+        if not self._pending:
+            self._idle.set()
+            return
+        if self._urgent or self._closing:
+            self._start_batch()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(_LINGER_SECONDS, self._start_batch)
 
     def _start_batch(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._writing is not None or not self._pending:
-            if not self._pending and self._writing is None:
-                self._idle.set()
             return
-        batch, self._pending = self._pending, []
+        batch, self._pending, self._urgent = self._pending, [], False
         loop = asyncio.get_running_loop()
         self._writing = loop.run_in_executor(self._executor, self._write, [leaf for leaf, _ in batch])
         self._writing.add_done_callback(lambda done: self._finish(done, batch))
@@ -124,6 +147,9 @@ class SqliteAuditLog:
     def _finish(self, done: asyncio.Future[int], batch: list[_Pending]) -> None:
         self._writing = None
         error = done.exception()
+        if error is not None:
+            lost = sum(1 for _, future in batch if future is None)
+            _log.error("audit_commit_failed", error=error.__class__.__name__, unawaited_records_lost=lost)
         for offset, (_, future) in enumerate(batch):
             if future is None or future.done():
                 continue
@@ -135,10 +161,12 @@ class SqliteAuditLog:
                     if isinstance(error, AuditUnavailable)
                     else AuditUnavailable(f"audit commit failed: {error.__class__.__name__}")
                 )
-        self._start_batch()
+        self._schedule()
 
     async def close(self) -> None:
         """Commit what is queued, then close."""
+        self._closing = True
+        self._schedule()
         await self._idle.wait()
         if self._db is not None:
             db, self._db = self._db, None

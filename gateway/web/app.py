@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiohttp import web
+from opentelemetry import trace
 
 from gateway.auth import TokenVerifier, load_jwks
 from gateway.config import Config
@@ -93,6 +94,7 @@ def build_app(config: Config, *, audit: AuditLog | None = None) -> web.Applicati
             clock=SystemClock(),
             subject_key=prepared.subject_key,
             new_id=lambda: str(uuid.uuid4()),
+            tracer=trace.get_tracer("gateway.pipeline") if config.traces != "none" else None,
         )
         yield
         await session.close()

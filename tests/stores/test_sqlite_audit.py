@@ -104,3 +104,25 @@ async def test_closed_log_refuses_appends(tmp_path: Path) -> None:
     await log.close()
     with pytest.raises(AuditUnavailable):
         await log.append(b"late")
+
+
+async def test_enqueued_record_rides_the_next_append(tmp_path: Path) -> None:
+    """A record appended without waiting goes with the next durable append, in one commit, in order."""
+    log = await _open(tmp_path / "a.sqlite3")
+    log.enqueue(b"outcome")
+    assert await log.append(b"decision") == 1
+    assert log.batches == 1
+    await log.close()
+
+
+async def test_lone_enqueued_record_is_committed_after_a_short_linger(tmp_path: Path) -> None:
+    """With no durable append coming, an enqueued record is still committed soon, without waiting for close."""
+    path = tmp_path / "a.sqlite3"
+    log = await _open(path)
+    log.enqueue(b"outcome")
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if log.size:
+            break
+    assert verify_file(path) == 1
+    await log.close()
