@@ -86,11 +86,14 @@ SCENES = (
 )
 
 
-def _recipient_app(received: list[Any]) -> web.Application:
+def _recipient_app(received: list[Any] | None) -> web.Application:
+    """The demo recipient: answers with what it received, and keeps it in ``received`` if one is given."""
+
     async def echo(request: web.Request) -> web.Response:
         body = await request.read()
         doc = json.loads(body) if body else None
-        received.append(doc)
+        if received is not None:
+            received.append(doc)
         return web.json_response({"received": doc, "path": request.path, "recipient": "sg-hr (demo)"})
 
     app = web.Application()
@@ -227,7 +230,7 @@ async def _serve_forever(url: str, token: str) -> int:
 
 async def run_recipient(port: int) -> int:
     """Run only the demo recipient (echoes what it receives) on loopback, for ``deploy/local.yaml``'s route."""
-    runner, bound = await _start(_recipient_app([]), port)
+    runner, bound = await _start(_recipient_app(None), port)
     print(f"demo recipient listening on http://127.0.0.1:{bound}; Ctrl-C to stop", flush=True)
     try:
         await asyncio.Event().wait()

@@ -33,24 +33,24 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=
 def in_fast_profile(value: Json) -> bool:
     """Whether ``value`` is within the profile on which ``json.dumps`` gives the RFC 8785 form."""
     stack: list[Json] = [value]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if not item.isascii() and _SURROGATE.search(item):
+        item = pop()
+        kind = type(item)  # exact types: a subclass (of int, say) could encode differently
+        if kind is str:
+            if not item.isascii() and _SURROGATE.search(item):  # type: ignore[union-attr,arg-type]
                 return False
-        elif isinstance(item, bool) or item is None:
-            continue
-        elif isinstance(item, int):
-            if not -_MAX_EXACT <= item <= _MAX_EXACT:
-                return False
-        elif isinstance(item, dict):
-            for key, child in item.items():
+        elif kind is dict:
+            for key, child in item.items():  # type: ignore[union-attr]
                 if not key.isascii():
                     return False
-                stack.append(child)
-        elif isinstance(item, list):
-            stack.extend(item)
-        else:  # floats, and anything that is not JSON
+                push(child)
+        elif kind is list:
+            extend(item)  # type: ignore[arg-type]
+        elif kind is int:
+            if not -_MAX_EXACT <= item <= _MAX_EXACT:  # type: ignore[operator]
+                return False
+        elif item is not None and kind is not bool:  # floats, and anything that is not JSON
             return False
     return True
 

@@ -41,7 +41,7 @@ def body_digest(body: bytes) -> str:
 
 def subject_keys(key: bytes, subjects: tuple[Subject, ...]) -> list[str]:
     """Keyed hashes of the subjects' identifiers, sorted and without duplicates."""
-    return sorted({hmac.new(key, s.key_value.encode(), hashlib.sha256).hexdigest() for s in subjects})
+    return sorted({hmac.digest(key, s.key_value.encode(), "sha256").hex() for s in subjects})
 
 
 def encode(record: dict[str, Json]) -> bytes:

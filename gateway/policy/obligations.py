@@ -112,7 +112,7 @@ def apply_edits(doc: Json, edits: tuple[Edit, ...]) -> Json:
     for e in edits:
         node = root
         for token in e.pointer.split("/")[1:]:
-            key = token.replace("~1", "/").replace("~0", "~")
-            node = node.children.setdefault(key, _Node())
+            key = token.replace("~1", "/").replace("~0", "~") if "~" in token else token
+            node = node.children.get(key) or node.children.setdefault(key, _Node())
         node.edits.append(e)
     return _apply(doc, root) if edits else doc
