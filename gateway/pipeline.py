@@ -17,7 +17,7 @@ from opentelemetry.trace import Tracer
 
 from gateway.audit.record import body_digest, decision_record, encode, outcome_record, rejection_record
 from gateway.auth import TokenVerifier
-from gateway.classify import scan, scan_text, scrub_text
+from gateway.classify import scan, scrub_text
 from gateway.config import Limits, Route
 from gateway.errors import PROBLEMS, AuditUnavailable, GatewayError, Overloaded, RequestRejected, UpstreamFailed
 from gateway.model import Classification, Decision, Effect, Json, Principal, Transfer
@@ -28,7 +28,9 @@ from gateway.policy.obligations import apply_edits, plan_edits
 from gateway.ports import AuditLog, BodySource, Clock, Upstream, UpstreamRequest
 from gateway.problems import MEDIA_TYPE, problem_document
 
-__all__ = ["Answer", "Gateway", "IncomingRequest", "refuse", "run"]
+__all__ = ["SENDER_ROLE", "Answer", "Gateway", "IncomingRequest", "refuse", "run"]
+
+SENDER_ROLE = "enterprise"  # the role a token needs to send transfers
 
 _NO_SPAN = contextlib.nullcontext()
 _log = structlog.get_logger("gateway.pipeline")
@@ -114,16 +116,12 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
     try:
         with _step(gw, "gateway.authenticate"):
             principal = gw.verifier.authenticate(req.authorization, now.timestamp())  # (0)
+            if SENDER_ROLE not in principal.roles:
+                raise RequestRejected("role-missing", f"sending a transfer needs the role {SENDER_ROLE!r}")
         transfer = _resolve(gw, policy, req, principal, decision_id, now)  # (1)
         with _step(gw, "gateway.read"):
             raw = await req.body.read(gw.limits.max_body_bytes)  # (2)
-            if transfer.content_type not in policy.accept_content_types:
-                raise RequestRejected(
-                    "media-type-unsupported",
-                    f"media type {transfer.content_type[:64]!r} is not accepted; the policy accepts "
-                    f"{', '.join(sorted(policy.accept_content_types))}",
-                )
-            doc = parse_json(raw, gw.limits.max_depth)
+            doc = _parse(raw, transfer.content_type, policy, gw.limits.max_depth)
     except RequestRejected as e:
         return await _rejected(gw, req, e, decision_id, now, principal, policy.revision, len(raw))
 
@@ -152,7 +150,9 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         return _denied(decision, transfer, classification, index)  # (10) refused: nothing leaves
 
     forwarded = raw if not edits else _dump(apply_edits(doc, edits))  # (7)
-    headers = {"Content-Type": req.content_type, "Gateway-Decision-Id": decision_id}
+    headers = {"Gateway-Decision-Id": decision_id}
+    if req.content_type:
+        headers["Content-Type"] = req.content_type
     if req.accept:
         headers["Accept"] = req.accept
     route = gw.routes[transfer.route]
@@ -189,7 +189,7 @@ async def refuse(gw: Gateway, req: IncomingRequest, error: Overloaded) -> Answer
         problem=error.kind,
         detail=error.detail,
         method=req.method,
-        path=scrub_text(req.path),
+        path=req.path,
         route=req.route,
         exporter=None,
         caller=None,
@@ -203,13 +203,26 @@ async def refuse(gw: Gateway, req: IncomingRequest, error: Overloaded) -> Answer
     return replace(_problem(error.kind, error.detail, decision_id), retry_after=error.retry_after)
 
 
+def _parse(raw: bytes, media_type: str, policy: CompiledPolicy, max_depth: int) -> Json:
+    """The body as JSON; a request without a body (a query, a deletion) carries no data to classify."""
+    if not raw:
+        return None
+    if media_type not in policy.accept_content_types:
+        raise RequestRejected(
+            "media-type-unsupported",
+            f"media type {media_type[:64]!r} is not accepted; the policy accepts "
+            f"{', '.join(sorted(policy.accept_content_types))}",
+        )
+    return parse_json(raw, max_depth)
+
+
 def _resolve(
     gw: Gateway, policy: CompiledPolicy, req: IncomingRequest, principal: Principal, decision_id: str, now: datetime
 ) -> Transfer:
     route = gw.routes.get(req.route)
     if route is None:
         raise RequestRejected("route-unknown", f"no route named {req.route[:64]!r}")
-    if scan_text(req.path) or scan_text(req.query):
+    if scrub_text(req.path) != req.path or scrub_text(req.query) != req.query:
         raise RequestRejected("url-personal-data", "the URL path or query holds personal data")
     recipient = policy.recipients.get(route.recipient)
     return Transfer(
@@ -243,7 +256,7 @@ async def _rejected(
         problem=error.kind,
         detail=error.detail,
         method=req.method,
-        path=scrub_text(req.path),
+        path=req.path,
         route=req.route,
         exporter=principal.organisation if principal else None,
         caller=principal.subject if principal else None,

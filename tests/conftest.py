@@ -77,15 +77,22 @@ def make_config(tmp_path: Path, signing_key: SigningKey, upstream: str, limits: 
 
 @pytest.fixture
 def token_for(signing_key: SigningKey) -> Callable[..., str]:
-    def mint(organisation: str = "sip-precision", *, ttl: int = 600, now: float | None = None) -> str:
+    def mint(
+        organisation: str = "sip-precision",
+        *,
+        ttl: int = 600,
+        now: float | None = None,
+        subject: str = "hr-sync",
+        roles: tuple[str, ...] = ("enterprise",),
+    ) -> str:
         return mint_token(
             signing_key.private_pem,
             signing_key.kid,
             issuer=ISSUER,
             audience=AUDIENCE,
             organisation=organisation,
-            subject="hr-sync",
-            roles=["enterprise"],
+            subject=subject,
+            roles=roles,
             ttl=ttl,
             now=time.time() if now is None else now,
         )

@@ -49,6 +49,11 @@ def encode(record: dict[str, Json]) -> bytes:
     return canonical_json(record)
 
 
+def _clean(text: str | None) -> str | None:
+    """A caller-supplied string (URL path, header, token claim) with any identifier in it replaced."""
+    return None if text is None else scrub_text(text)
+
+
 def decision_record(
     transfer: Transfer,
     *,
@@ -71,17 +76,17 @@ def decision_record(
         "kind": "decision",
         "decision_id": transfer.decision_id,
         "time": timestamp(transfer.received_at),
-        "exporter": transfer.principal.organisation,
-        "caller": transfer.principal.subject,
+        "exporter": _clean(transfer.principal.organisation),
+        "caller": _clean(transfer.principal.subject),
         "route": transfer.route,
         "recipient": transfer.recipient,
         "recipient_name": recipient_name,
         "jurisdiction": transfer.jurisdiction,
-        "purpose": transfer.purpose,
-        "scenario": transfer.scenario,
+        "purpose": _clean(transfer.purpose),
+        "scenario": _clean(transfer.scenario),
         "method": transfer.method,
-        "path": transfer.path,
-        "content_type": transfer.content_type,
+        "path": _clean(transfer.path),
+        "content_type": _clean(transfer.content_type),
         "request": {"digest": request_digest, "bytes": request_bytes},
         "categories": dict(classification.category_counts()),
         "detectors": dict(classification.detector_counts()),
@@ -123,16 +128,16 @@ def rejection_record(
         "kind": "rejection",
         "decision_id": decision_id,
         "time": timestamp(time),
-        "exporter": exporter,
-        "caller": caller,
-        "route": route,
-        "method": method,
-        "path": path,
+        "exporter": _clean(exporter),
+        "caller": _clean(caller),
+        "route": _clean(route),
+        "method": _clean(method),
+        "path": _clean(path),
         "request": {"bytes": request_bytes},
         "policy_revision": policy_revision,
         "effect": "deny",
         "problem": problem,
-        "detail": detail,
+        "detail": _clean(detail),
     }
 
 

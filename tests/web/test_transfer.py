@@ -395,3 +395,31 @@ async def test_health_and_openapi(gateway: Harness) -> None:
     async with gateway.client.get(gateway.url + "/nothing-here") as r:
         assert r.status == 404
         assert r.headers["Content-Type"].startswith("application/problem+json")
+
+
+async def test_token_without_sender_role_is_refused(gateway: Harness, token_for: Callable[..., str]) -> None:
+    """A valid token without the enterprise role (a regulator's, say) cannot send transfers."""
+    status, _, problem = await gateway.send(b'{"period": "2026-10"}', token=token_for(roles=("regulator",)))
+    assert (status, problem["type"]) == (403, "/problems/role-missing")
+    assert gateway.recipient.received == []
+    assert gateway.decision_records()[0]["problem"] == "role-missing"
+
+
+async def test_request_without_body_is_decided_and_forwarded(gateway: Harness, token_for: Callable[..., str]) -> None:
+    """A query without a body carries no data to classify: it is decided, audited and forwarded as it is."""
+    status, headers, _ = await gateway.send(
+        None, token=token_for(), method="GET", path="/transfer/sg-hr/reports?week=44", content_type=""
+    )
+    assert (status, headers["Gateway-Rule"]) == (200, "CN-NONPI-01")
+    (received,) = gateway.recipient.received
+    assert (received["path"], received["body"]) == ("/reports", b"")
+
+
+async def test_caller_supplied_strings_are_scrubbed_in_records(gateway: Harness, token_for: Callable[..., str]) -> None:
+    """Identifiers in a token's subject, a purpose header or an unknown route name never reach the trail."""
+    await gateway.send(b'{"period": "2026-10"}', token=token_for(subject=EMAIL), purpose=MOBILE)
+    await gateway.send(b"{}", token=token_for(), path=f"/transfer/{MOBILE}/x")
+    decision, rejection = gateway.decision_records()
+    assert (decision["caller"], decision["purpose"]) == ("{PI.CONTACT}", "{PI.CONTACT}")
+    assert rejection["route"] == "{PI.CONTACT}"
+    assert_no_identifiers(gateway)
