@@ -1,7 +1,8 @@
 """Parse a request body within limits (step 2). Pure.
 
-JSON must be UTF-8 (RFC 8259 s.8.1), well formed, and nested no deeper than the limit. The depth is checked on
-the raw text before parsing, so a hostile document cannot exhaust the parser's recursion.
+JSON must be UTF-8 (RFC 8259 s.8.1), well formed, and nested no deeper than the limit. The standard library's C
+parser guards its own recursion (a hostile document raises RecursionError, not a crash); the limit is then checked
+on the parsed document, which costs a walk over its containers only.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from array import array
-from itertools import accumulate
 
 from gateway.errors import RequestRejected
 from gateway.model import Json
@@ -18,9 +17,6 @@ from gateway.model import Json
 __all__ = ["json_depth", "parse_json", "parse_media_type"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
-_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # as signed bytes: +1, +1, -1, -1
 
 
 def parse_media_type(content_type: str) -> str:
@@ -28,15 +24,17 @@ def parse_media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def json_depth(raw: bytes) -> int:
-    """The nesting depth of JSON text, counting brackets outside strings.
-
-    Done in C: strings are cut out with one regular expression, everything but brackets is deleted, brackets
-    become +1 and -1, and the deepest running sum is the depth. Bytes suffice: UTF-8 continuation bytes never
-    equal a quote, a backslash or a bracket.
-    """
-    structure = _STRING.sub(b"", raw).translate(_STEP, _NOT_BRACKET)
-    return max(accumulate(array("b", structure)), default=0)
+def json_depth(doc: Json) -> int:
+    """The nesting depth of a parsed document (a scalar is 0), walking containers only, with an explicit stack."""
+    deepest = 0
+    stack = [(doc, 1)] if type(doc) is dict or type(doc) is list else []
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in value.values() if type(value) is dict else value:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+    return deepest
 
 
 def _reject_constant(name: str) -> Json:
@@ -74,13 +72,17 @@ def parse_json(raw: bytes, max_depth: int) -> Json:
         raise RequestRejected("body-encoding", f"the body is not valid UTF-8 (byte offset {e.start})") from e
     if text.startswith("\ufeff"):
         text = text[1:]
-    if json_depth(raw) > max_depth:
-        raise RequestRejected("body-too-deep", f"the JSON document is nested deeper than {max_depth} levels")
+    too_deep = RequestRejected("body-too-deep", f"the JSON document is nested deeper than {max_depth} levels")
     try:
+        # The C parser is recursive but guarded: past the interpreter's recursion limit it raises RecursionError.
         value: Json = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
-    except (ValueError, RecursionError) as e:
+    except RecursionError as e:
+        raise too_deep from e
+    except ValueError as e:
         where = f" at line {e.lineno}, column {e.colno}" if isinstance(e, json.JSONDecodeError) else ""
         raise RequestRejected("body-malformed", f"the body is not well-formed JSON{where}") from e
+    if json_depth(value) > max_depth:
+        raise too_deep
     if ("\\u" in text) and _has_lone_surrogate(value):  # only escapes can produce a lone surrogate
         raise RequestRejected("body-malformed", "the body holds a \\u escape of a lone UTF-16 surrogate")
     return value

@@ -53,25 +53,34 @@ def plan_edits(classification: Classification, obligations: tuple[Obligation, ..
 
 
 _MASKABLE = re.compile(r"[^\W_]")  # letters and digits of any script; separators stay readable
+_ASCII_ALNUM = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_ASCII_MASK = bytes.maketrans(_ASCII_ALNUM, b"*" * len(_ASCII_ALNUM))  # the same rule, in C, for ASCII text
 
 
 def _mask(text: str, keep_first: int, keep_last: int) -> str:
     if keep_first + keep_last >= len(text):
         keep_first, keep_last = 0, 0  # keeping everything would not mask: mask it all
     end = len(text) - keep_last
-    return text[:keep_first] + _MASKABLE.sub("*", text[keep_first:end]) + text[end:]
+    middle = text[keep_first:end]
+    masked = middle.encode().translate(_ASCII_MASK).decode() if middle.isascii() else _MASKABLE.sub("*", middle)
+    return text[:keep_first] + masked + text[end:]
+
+
+def _edit_span(text: str, e: Edit) -> str:
+    end = len(text) if e.end is None else e.end
+    replacement = REDACTED if e.action == "redact" else _mask(text[e.start : end], e.keep_first, e.keep_last)
+    return text[: e.start] + replacement + text[end:]
 
 
 def _edit_text(text: str, edits: list[Edit]) -> str:
+    if len(edits) == 1:
+        return _edit_span(text, edits[0])
     # Right to left so earlier offsets stay valid; an edit overlapping one already applied is skipped.
     floor = len(text) + 1
     for e in sorted(edits, key=lambda e: e.start, reverse=True):
-        end = len(text) if e.end is None else e.end
-        if end > floor:
+        if (len(text) if e.end is None else e.end) > floor:
             continue
-        piece = text[e.start : end]
-        replacement = REDACTED if e.action == "redact" else _mask(piece, e.keep_first, e.keep_last)
-        text = text[: e.start] + replacement + text[end:]
+        text = _edit_span(text, e)
         floor = e.start
     return text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -96,6 +97,9 @@ def build_app(config: Config, *, audit: AuditLog | None = None) -> web.Applicati
             new_id=lambda: str(uuid.uuid4()),
             tracer=trace.get_tracer("gateway.pipeline") if config.traces != "none" else None,
         )
+        # What start-up made (modules, the compiled policy, keys) lives as long as the process: keep it out of the
+        # collector's full passes, which otherwise walk it again and again under load.
+        gc.freeze()
         yield
         await session.close()
         await sqlite_log.close()
