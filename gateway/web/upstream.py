@@ -28,14 +28,25 @@ class HttpUpstream:
         self._session = session
         self._max = max_response_bytes
 
+    async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
+        """The whole answer, refused past the size limit (declared or counted while reading)."""
+        too_large = UpstreamFailed("upstream-unavailable", "the recipient's answer exceeds the size limit")
+        if response.content_length is not None and response.content_length > self._max:
+            raise too_large
+        chunks, total = [], 0
+        async for chunk in response.content.iter_any():
+            total += len(chunk)
+            if total > self._max:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         try:
             async with self._session.request(
                 request.method, request.url, headers=request.headers, data=request.body, allow_redirects=False
             ) as response:
-                body = await response.content.read(self._max + 1)
-                if len(body) > self._max:
-                    raise UpstreamFailed("upstream-unavailable", "the recipient's answer exceeds the size limit")
+                body = await self._read_body(response)
                 headers = {"Content-Type": response.headers.get("Content-Type", "application/octet-stream")}
                 return UpstreamResponse(response.status, headers, body)
         except TimeoutError as e:

@@ -423,3 +423,41 @@ async def test_caller_supplied_strings_are_scrubbed_in_records(gateway: Harness,
     assert (decision["caller"], decision["purpose"]) == ("{PI.CONTACT}", "{PI.CONTACT}")
     assert rejection["route"] == "{PI.CONTACT}"
     assert_no_identifiers(gateway)
+
+
+async def test_recipient_answer_in_many_chunks_is_passed_whole(
+    aiohttp_server: ServerFactory, tmp_path: Path, signing_key: SigningKey, token_for: Callable[..., str]
+) -> None:
+    """A recipient that streams its answer in pieces has the whole of it passed back to the caller."""
+
+    async def streamed(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        for piece in (b'{"parts": [', b'"a", ' * 5000, b'"end"]}'):
+            await response.write(piece)
+            await asyncio.sleep(0.01)
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", streamed)
+    async for gw in _start(aiohttp_server, tmp_path, signing_key, recipient_app=app):
+        status, _, answer = await gw.send(b'{"period": "2026-10"}', token=token_for())
+        assert status == 200
+        assert len(answer["parts"]) == 5001
+
+
+async def test_recipient_answer_over_the_limit_is_502(
+    aiohttp_server: ServerFactory, tmp_path: Path, signing_key: SigningKey, token_for: Callable[..., str]
+) -> None:
+    """An answer larger than the size limit is not relayed: the caller gets a 502 problem."""
+
+    async def huge(_request: web.Request) -> web.Response:
+        return web.Response(body=b"x" * 70_000, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", huge)
+    limits = Limits(max_body_bytes=65_536)
+    async for gw in _start(aiohttp_server, tmp_path, signing_key, recipient_app=app, limits=limits):
+        status, _, problem = await gw.send(b'{"period": "2026-10"}', token=token_for())
+        assert (status, problem["type"]) == (502, "/problems/upstream-unavailable")
