@@ -43,8 +43,9 @@ import aiohttp
 from aiohttp import web
 
 from gateway.cli import mint_token
-from gateway.config import AuthConfig, Config, Limits, Route
-from gateway.keys import generate_signing_key, new_secret, write_private
+from gateway.config import Config, Limits
+from gateway.demo import AUDIENCE, ISSUER, POLICY_DIR, loopback_config, write_loopback_keys
+from gateway.keys import generate_signing_key
 from gateway.stores.sqlite_audit import verify_file
 from gateway.telemetry import configure_logging
 from gateway.web.app import build_app
@@ -54,9 +55,6 @@ HOST = "127.0.0.1"
 ROUTE = "sg-hr"
 TRANSFER_PATH = f"/transfer/{ROUTE}/employees/batch"
 REPO = Path(__file__).resolve().parents[1]
-POLICY_DIR = REPO / "policies" / "sip-sg"
-ISSUER = "https://idp.bench.sip.example"
-AUDIENCE = "sip-sg-gateway"
 EXPORTER = "sip-precision-manufacturing"
 PURPOSE = "payroll"
 SIZES = (1024, 32 * 1024)
@@ -172,28 +170,13 @@ def proxy_app(upstream: str) -> web.Application:
 
 def gateway_config(data_dir: Path, upstream: str, max_in_flight: int, port: int = 0) -> Config:
     """The gateway's configuration: the sip-sg policy, keys and audit log under ``data_dir``."""
-    keys = data_dir / "keys"
-    return Config(
-        host=HOST,
-        port=port,
-        data_dir=data_dir,
-        policy_dir=POLICY_DIR,
-        audit_hmac_key_file=keys / "audit-hmac.key",
-        token_signing_file=None,
-        auth=AuthConfig(jwks_file=keys / "jwks.json", issuer=ISSUER, audience=AUDIENCE),
-        routes={ROUTE: Route(ROUTE, upstream, "sg-hr", "hr_administration")},
-        limits=Limits(max_in_flight=max_in_flight),
-        source="<bench>",
-    )
+    return loopback_config(data_dir, upstream, port=port, limits=Limits(max_in_flight=max_in_flight))
 
 
 def prepare_gateway(data_dir: Path) -> str:
     """Fresh keys for the gateway under ``data_dir``; returns a bearer token for the exporter."""
     key = generate_signing_key()
-    keys = data_dir / "keys"
-    keys.mkdir(parents=True, exist_ok=True)
-    (keys / "jwks.json").write_text(json.dumps(key.jwks()), encoding="utf-8")
-    write_private(keys / "audit-hmac.key", new_secret().hex().encode())
+    write_loopback_keys(data_dir, key)
     return mint_token(
         key.private_pem,
         key.kid,

@@ -22,12 +22,12 @@ from aiohttp import web
 
 from gateway.cli import mint_token
 from gateway.config import AuthConfig, Config, Limits, Route
-from gateway.keys import generate_signing_key, new_secret, write_private
+from gateway.keys import SigningKey, generate_signing_key, new_secret, write_private
 from gateway.stores.sqlite_audit import verify_file
 from gateway.telemetry import configure_logging
 from gateway.web.app import build_app
 
-__all__ = ["SCENES", "Scene", "run_demo", "run_recipient"]
+__all__ = ["SCENES", "Scene", "loopback_config", "run_demo", "run_recipient", "write_loopback_keys"]
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policies" / "sip-sg"
 ISSUER = "https://idp.demo.sip.example"
@@ -109,28 +109,38 @@ async def _start(app: web.Application, port: int) -> tuple[web.AppRunner, int]:
     return runner, int(runner.addresses[0][1])
 
 
-def _demo_config(data_dir: Path, recipient_port: int, port: int) -> tuple[Config, str, bytes]:
-    key = generate_signing_key()
+def write_loopback_keys(data_dir: Path, key: SigningKey) -> None:
+    """The JWKS holding ``key`` and, if missing, an audit HMAC key, under ``data_dir/keys``."""
     keys = data_dir / "keys"
     keys.mkdir(parents=True, exist_ok=True)
-    jwks = keys / "jwks.json"
-    jwks.write_text(json.dumps(key.jwks()), encoding="utf-8")
-    hmac_file = keys / "audit-hmac.key"
-    if not hmac_file.exists():
-        write_private(hmac_file, new_secret().hex().encode())
-    config = Config(
+    (keys / "jwks.json").write_text(json.dumps(key.jwks()), encoding="utf-8")
+    if not (keys / "audit-hmac.key").exists():
+        write_private(keys / "audit-hmac.key", new_secret().hex().encode())
+
+
+def loopback_config(
+    data_dir: Path,
+    upstream: str,
+    *,
+    port: int = 0,
+    default_purpose: str = "hr_administration",
+    limits: Limits | None = None,
+) -> Config:
+    """One gateway on loopback in front of ``upstream`` as route ``sg-hr``, with the example policy and the keys
+    of :func:`write_loopback_keys`: the set-up of the demo, the tests and the benchmark."""
+    keys = data_dir / "keys"
+    return Config(
         host="127.0.0.1",
         port=port,
         data_dir=data_dir,
         policy_dir=POLICY_DIR,
-        audit_hmac_key_file=hmac_file,
+        audit_hmac_key_file=keys / "audit-hmac.key",
         token_signing_file=None,
-        auth=AuthConfig(jwks_file=jwks, issuer=ISSUER, audience=AUDIENCE),
-        routes={"sg-hr": Route("sg-hr", f"http://127.0.0.1:{recipient_port}", "sg-hr", "hr_administration")},
-        limits=Limits(),
-        source="<demo>",
+        auth=AuthConfig(jwks_file=keys / "jwks.json", issuer=ISSUER, audience=AUDIENCE),
+        routes={"sg-hr": Route("sg-hr", upstream, "sg-hr", default_purpose)},
+        limits=limits or Limits(),
+        source="<loopback>",
     )
-    return config, key.kid, key.private_pem
 
 
 def _cut(text: str, width: int) -> str:
@@ -180,12 +190,14 @@ async def run_demo(*, serve: bool = False, port: int = 8080, data_dir: str | Non
         folder = Path(data_dir) if data_dir else Path(tmp)
         received: list[Any] = []
         recipient, recipient_port = await _start(_recipient_app(received), 0)
-        config, kid, private_pem = _demo_config(folder, recipient_port, port if serve else 0)
+        key = generate_signing_key()
+        write_loopback_keys(folder, key)
+        config = loopback_config(folder, f"http://127.0.0.1:{recipient_port}", port=port if serve else 0)
         gateway, gateway_port = await _start(build_app(config), config.port)
         url = f"http://127.0.0.1:{gateway_port}"
         token = mint_token(
-            private_pem,
-            kid,
+            key.private_pem,
+            key.kid,
             issuer=ISSUER,
             audience=AUDIENCE,
             organisation=EXPORTER,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,13 +12,11 @@ import pytest
 from aiohttp import web
 
 from gateway.cli import mint_token
-from gateway.config import AuthConfig, Config, Limits, Route
-from gateway.keys import SigningKey, generate_signing_key, new_secret, write_private
+from gateway.config import Config, Limits
+from gateway.demo import AUDIENCE, ISSUER, loopback_config, write_loopback_keys
+from gateway.keys import SigningKey, generate_signing_key
 
 REPO = Path(__file__).resolve().parents[1]
-POLICY_DIR = REPO / "policies" / "sip-sg"
-ISSUER = "https://idp.test.sip.example"
-AUDIENCE = "sip-sg-gateway"
 
 # Published or reserved example identifiers, never real people's: the GB 11643-1999 worked example, the customary
 # 13800138000 placeholder, an RFC 2606 domain, and an NRIC with a valid check letter built from the published
@@ -54,25 +51,10 @@ class Recipient:
 
 
 def make_config(tmp_path: Path, signing_key: SigningKey, upstream: str, limits: Limits | None = None) -> Config:
-    keys = tmp_path / "keys"
-    keys.mkdir(exist_ok=True)
-    jwks = keys / "jwks.json"
-    jwks.write_text(json.dumps(signing_key.jwks()), encoding="utf-8")
-    hmac_file = keys / "audit-hmac.key"
-    if not hmac_file.exists():
-        write_private(hmac_file, new_secret().hex().encode())
-    return Config(
-        host="127.0.0.1",
-        port=0,
-        data_dir=tmp_path / "data",
-        policy_dir=POLICY_DIR,
-        audit_hmac_key_file=hmac_file,
-        token_signing_file=None,
-        auth=AuthConfig(jwks_file=jwks, issuer=ISSUER, audience=AUDIENCE),
-        routes={"sg-hr": Route("sg-hr", upstream, "sg-hr", "payroll")},
-        limits=limits or Limits(),
-        source="<test>",
-    )
+    """A gateway on loopback in front of ``upstream``, trusting ``signing_key``, with its data under ``tmp_path``."""
+    data_dir = tmp_path / "data"
+    write_loopback_keys(data_dir, signing_key)
+    return loopback_config(data_dir, upstream, default_purpose="payroll", limits=limits)
 
 
 @pytest.fixture

@@ -20,15 +20,14 @@ from aiohttp.test_utils import TestServer
 
 from gateway.cli import mint_token
 from gateway.config import Config, Limits
+from gateway.demo import AUDIENCE, ISSUER
 from gateway.errors import AuditUnavailable
 from gateway.keys import SigningKey, generate_signing_key
 from gateway.telemetry import configure_logging
 from gateway.web.app import build_app
 from tests.conftest import (
-    AUDIENCE,
     EMAIL,
     IDENTIFIERS,
-    ISSUER,
     MOBILE,
     NRIC,
     RESIDENT_ID,
