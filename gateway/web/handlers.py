@@ -52,6 +52,7 @@ def _incoming(request: web.Request) -> IncomingRequest:
 
 def _respond(answer: Answer) -> web.Response:
     headers = {
+        "Content-Type": answer.content_type,  # as the recipient sent it, charset included
         "Gateway-Decision": answer.effect.value,
         "Gateway-Decision-Id": answer.decision_id,
     }
@@ -63,9 +64,7 @@ def _respond(answer: Answer) -> web.Response:
         headers["Gateway-Mechanism"] = answer.mechanism
     if answer.retry_after is not None:
         headers["Retry-After"] = str(answer.retry_after)
-    response = web.Response(status=answer.status, body=answer.body, headers=headers)
-    response.content_type = answer.content_type.split(";", 1)[0]
-    return response
+    return web.Response(status=answer.status, body=answer.body, headers=headers)
 
 
 async def transfer(request: web.Request) -> web.StreamResponse:

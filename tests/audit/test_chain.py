@@ -13,14 +13,14 @@ import pytest
 from gateway.audit.chain import GENESIS, chain_next, leaf_hash, verify_chain
 from gateway.errors import AuditCorrupt
 
-VECTORS = Path(__file__).parents[3] / "shared" / "vectors" / "merkle.json"
+VECTORS = Path(__file__).parents[1] / "vectors" / "merkle.json"
 
 Row = tuple[int, bytes, bytes]
 
 
 def _vectors() -> dict[str, Any]:
     if not VECTORS.is_file():
-        pytest.fail(f"test vectors missing: {VECTORS} (published RFC 6962 vectors, see shared/vectors/SOURCES.md)")
+        pytest.fail(f"test vectors missing: {VECTORS} (published RFC 6962 vectors, see tests/vectors/SOURCES.md)")
     data: dict[str, Any] = json.loads(VECTORS.read_text(encoding="utf-8"))
     return data
 
@@ -28,8 +28,8 @@ def _vectors() -> dict[str, Any]:
 def test_leaf_hash_matches_rfc6962_vectors() -> None:
     """leaf_hash equals the published RFC 6962 leaf hashes.
 
-    Source: /work/shared/vectors/merkle.json, section primitive_hash_vectors, taken from transparency-dev/merkle
-    rfc6962/rfc6962_test.go and golang/mod sumdb/tlog/note_test.go (see shared/vectors/SOURCES.md).
+    Source: tests/vectors/merkle.json, section primitive_hash_vectors, taken from transparency-dev/merkle
+    rfc6962/rfc6962_test.go and golang/mod sumdb/tlog/note_test.go (see tests/vectors/SOURCES.md).
     """
     cases = [c for c in _vectors()["primitive_hash_vectors"]["cases"] if c["op"] == "leaf_hash"]
     assert len(cases) >= 3, "expected the empty-leaf, 'L123456' and 'hello world' leaf vectors"
@@ -40,8 +40,8 @@ def test_leaf_hash_matches_rfc6962_vectors() -> None:
 def test_leaf_hash_matches_reference_tree_level_zero() -> None:
     """The leaf hashes of the reference tree's eight inputs equal its published level-0 node hashes.
 
-    Source: /work/shared/vectors/merkle.json, section reference_tree, taken from transparency-dev/merkle
-    testonly/constants.go (see shared/vectors/SOURCES.md).
+    Source: tests/vectors/merkle.json, section reference_tree, taken from transparency-dev/merkle
+    testonly/constants.go (see tests/vectors/SOURCES.md).
     """
     tree = _vectors()["reference_tree"]
     got = [leaf_hash(bytes.fromhex(h)).hex() for h in tree["leaf_inputs_hex"]]

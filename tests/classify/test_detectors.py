@@ -1,6 +1,6 @@
 """Detectors against published test vectors and hand-made edge cases.
 
-Vectors: ``shared/vectors/identifiers-public.json`` beside this repository (see its ``SOURCES.md``), collected
+Vectors: ``tests/vectors/identifiers-public.json`` (see ``tests/vectors/SOURCES.md``), collected
 from python-stdnum (tests/test_cn_ric.doctest), jxlwqq/id-validator.py, the GB 11643-1999 worked example,
 IonBazan/go-nric, opengovsg/FormSG, mjallday/nric-lib, microsoft/presidio (recognizer tests), Stripe's published
 test card numbers, VincentSit/ChinaMobilePhoneNumberRegex and JoshData/python-email-validator. Every entry of the
@@ -31,7 +31,7 @@ from gateway.classify.detectors import (
     sg_nric_fin_check_letter,
 )
 
-VECTORS = Path(__file__).parents[3] / "shared" / "vectors" / "identifiers-public.json"
+VECTORS = Path(__file__).parents[1] / "vectors" / "identifiers-public.json"
 TYPES = ("cn_resident_id", "sg_nric_fin", "bank_card", "cn_mobile", "email")
 
 # Entries whose published verdict differs from our contract, and why; each is asserted, not skipped.
@@ -51,7 +51,7 @@ FULL_WIDTH = {ord(c): ord(c) + 0xFEE0 for c in "0123456789"}  # U+FF10..U+FF19: 
 def _entries() -> tuple[dict[str, Any], ...]:
     if not VECTORS.is_file():
         pytest.fail(
-            f"published vectors missing: {VECTORS} (the project's shared/ folder must sit beside the repository)",
+            f"published vectors missing: {VECTORS} (tests/vectors/ is part of the repository)",
             pytrace=False,
         )
     data = json.loads(VECTORS.read_text(encoding="utf-8"))

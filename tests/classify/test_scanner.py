@@ -2,7 +2,7 @@
 
 All identifiers are made up (check characters computed) or published test values (S1234567D from
 hanchiang/NRIC-checker, 4111 1111 1111 1111 from card networks' test numbers, the GB 11643-1999 example
-11010519491231002X; see shared/vectors/SOURCES.md).
+11010519491231002X; see tests/vectors/SOURCES.md).
 """
 
 from __future__ import annotations
