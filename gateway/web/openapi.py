@@ -97,8 +97,10 @@ OPENAPI: dict[str, Any] = {
                         for status, description in [
                             (400, "Malformed body, bad encoding, too deep, or personal data in the URL."),
                             (401, "Token missing, invalid or expired."),
-                            (403, "Refused by policy (the rule and reason are in the problem document), or the token lacks the "
-                             "enterprise role."),
+                            (
+                                403,
+                                "Refused by policy (rule and reason in the problem document), or no enterprise role.",
+                            ),
                             (404, "Unknown route."),
                             (413, "Body over the size limit."),
                             (415, "Media type not accepted by the policy."),
