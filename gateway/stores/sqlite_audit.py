@@ -20,7 +20,7 @@ from pathlib import Path
 import structlog
 
 from gateway.audit.chain import GENESIS, chain_next, verify_chain
-from gateway.errors import AuditUnavailable
+from gateway.errors import AuditCorrupt, AuditUnavailable
 
 __all__ = ["SqliteAuditLog", "read_records", "verify_file"]
 
@@ -64,7 +64,8 @@ class SqliteAuditLog:
         self.batches = 0  # commits made: appends / batches is the mean group size
 
     async def open(self) -> None:
-        """Open (creating if needed) and check the chain's tail, so appends continue it."""
+        """Open (creating if needed) and check that the last record continues the chain, so appends extend a sound
+        tail; :class:`AuditCorrupt` if it does not (the full check is ``gateway audit verify``)."""
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._open_sync)
 
@@ -72,9 +73,19 @@ class SqliteAuditLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = _connect(self.path)
         db.executescript(_SCHEMA)
-        row = db.execute("SELECT idx, chain FROM records ORDER BY idx DESC LIMIT 1").fetchone()
-        if row is not None:
-            self._size, self._head = int(row[0]) + 1, bytes(row[1])
+        tail = db.execute("SELECT idx, leaf, chain FROM records ORDER BY idx DESC LIMIT 2").fetchall()
+        if tail:
+            (last, leaf, chain), previous = tail[0], tail[1:]
+            before = bytes(previous[0][2]) if previous else GENESIS
+            if (
+                int(last) != len(previous) + (int(previous[0][0]) if previous else 0)
+                or chain_next(before, leaf) != chain
+            ):
+                db.close()
+                raise AuditCorrupt(
+                    f"the last record ({last}) does not continue the chain; run 'gateway audit verify'", index=int(last)
+                )
+            self._size, self._head = int(last) + 1, bytes(chain)
         self._db = db
 
     @property
@@ -178,12 +189,14 @@ def read_records(path: Path) -> Iterator[tuple[int, bytes, bytes]]:
     """The ``(index, leaf, chain value)`` rows of an audit file, in index order."""
     if not path.exists():
         raise FileNotFoundError(path)
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+    # The generator may be finished by the garbage collector on another thread: allow that thread to close it.
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)) as db:
         for idx, leaf, chain in db.execute("SELECT idx, leaf, chain FROM records ORDER BY idx"):
             yield int(idx), bytes(leaf), bytes(chain)
 
 
 def verify_file(path: Path) -> int:
     """Verify the whole chain of an audit file; return the number of records."""
-    count, _ = verify_chain(read_records(path))
+    with closing(read_records(path)) as rows:
+        count, _ = verify_chain(rows)
     return count

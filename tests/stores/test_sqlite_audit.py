@@ -126,3 +126,16 @@ async def test_lone_enqueued_record_is_committed_after_a_short_linger(tmp_path: 
             break
     assert verify_file(path) == 1
     await log.close()
+
+
+async def test_opening_a_log_with_a_broken_tail_is_refused(tmp_path: Path) -> None:
+    """A log whose last record was rewritten is not extended: opening it raises AuditCorrupt."""
+    path = tmp_path / "a.sqlite3"
+    log = await _open(path)
+    for i in range(3):
+        await log.append(f'{{"n":{i}}}'.encode())
+    await log.close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE records SET leaf = ? WHERE idx = 2", (b'{"n":22}',))
+    with pytest.raises(AuditCorrupt):
+        await _open(path)
