@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
@@ -185,7 +185,7 @@ class SqliteAuditLog:
         self._executor.shutdown(wait=True)
 
 
-def read_records(path: Path) -> Iterator[tuple[int, bytes, bytes]]:
+def read_records(path: Path) -> Generator[tuple[int, bytes, bytes], None, None]:
     """The ``(index, leaf, chain value)`` rows of an audit file, in index order."""
     if not path.exists():
         raise FileNotFoundError(path)
