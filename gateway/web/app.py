@@ -25,7 +25,7 @@ from gateway.web import handlers
 from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT, InFlight
 from gateway.web.upstream import HttpUpstream, new_session
 
-__all__ = ["SystemClock", "build_app", "check_routes"]
+__all__ = ["Prepared", "SystemClock", "build_app", "check_routes", "prepare"]
 
 
 class SystemClock:
@@ -39,7 +39,7 @@ class SystemClock:
 
 
 @dataclass(slots=True)
-class _Prepared:
+class Prepared:
     """What start-up validates before the server accepts a connection."""
 
     policy: CompiledPolicy
@@ -58,7 +58,7 @@ def check_routes(config: Config, policy: CompiledPolicy) -> None:
             )
 
 
-def _prepare(config: Config) -> _Prepared:
+def prepare(config: Config) -> Prepared:
     policy = load_policy(config.policy_dir)
     check_routes(config, policy)
     verifier = TokenVerifier(
@@ -69,7 +69,7 @@ def _prepare(config: Config) -> _Prepared:
         organisation_claim=config.auth.organisation_claim,
         leeway=config.auth.leeway_seconds,
     )
-    return _Prepared(policy, verifier, load_secret(config.audit_hmac_key_file))
+    return Prepared(policy, verifier, load_secret(config.audit_hmac_key_file))
 
 
 def build_app(config: Config, *, audit: AuditLog | None = None) -> web.Application:
@@ -77,7 +77,7 @@ def build_app(config: Config, *, audit: AuditLog | None = None) -> web.Applicati
 
     ``audit`` replaces the SQLite audit log (tests use it to make the log fail).
     """
-    prepared = _prepare(config)
+    prepared = prepare(config)
     app = web.Application(client_max_size=config.limits.max_body_bytes)
 
     async def stores_and_session(app: web.Application) -> AsyncIterator[None]:
