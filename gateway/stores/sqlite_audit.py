@@ -11,6 +11,8 @@ only for the previous transfer's outcome.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +22,7 @@ from pathlib import Path
 import structlog
 
 from gateway.audit.chain import GENESIS, chain_next, verify_chain
-from gateway.errors import AuditCorrupt, AuditUnavailable
+from gateway.errors import AuditCorrupt, AuditUnavailable, ConfigError
 
 __all__ = ["SqliteAuditLog", "read_records", "verify_file"]
 
@@ -45,6 +47,21 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
+def _lock_exclusively(path: Path) -> int:
+    """Hold an exclusive lock on ``path`` for as long as the returned descriptor is open.
+
+    The chain is extended from the writer's memory of its head, so two processes appending to one file would
+    both fail; the second is refused at start-up instead. Several nodes share a log through PostgreSQL.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        os.close(fd)
+        raise ConfigError(f"another gateway process is using this audit log ({e.strerror})", file=str(path)) from e
+    return fd
+
+
 class SqliteAuditLog:
     """:class:`gateway.ports.AuditLog` on one SQLite file."""
 
@@ -62,6 +79,7 @@ class SqliteAuditLog:
         self._idle = asyncio.Event()
         self._idle.set()
         self.batches = 0  # commits made: appends / batches is the mean group size
+        self._lock: int | None = None
 
     async def open(self) -> None:
         """Open (creating if needed) and check that the last record continues the chain, so appends extend a sound
@@ -71,6 +89,15 @@ class SqliteAuditLog:
 
     def _open_sync(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock_exclusively(self.path.with_name(self.path.name + ".lock"))
+        try:
+            self._db = self._open_db()
+        except BaseException:
+            os.close(self._lock)
+            self._lock = None
+            raise
+
+    def _open_db(self) -> sqlite3.Connection:
         db = _connect(self.path)
         db.executescript(_SCHEMA)
         tail = db.execute("SELECT idx, leaf, chain FROM records ORDER BY idx DESC LIMIT 2").fetchall()
@@ -86,7 +113,7 @@ class SqliteAuditLog:
                     f"the last record ({last}) does not continue the chain; run 'gateway audit verify'", index=int(last)
                 )
             self._size, self._head = int(last) + 1, bytes(chain)
-        self._db = db
+        return db
 
     @property
     def size(self) -> int:
@@ -182,6 +209,9 @@ class SqliteAuditLog:
         if self._db is not None:
             db, self._db = self._db, None
             await asyncio.get_running_loop().run_in_executor(self._executor, db.close)
+        if self._lock is not None:
+            os.close(self._lock)  # releases the lock
+            self._lock = None
         self._executor.shutdown(wait=True)
 
 

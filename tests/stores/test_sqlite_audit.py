@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import AuditCorrupt, AuditUnavailable
+from gateway.errors import AuditCorrupt, AuditUnavailable, ConfigError
 from gateway.stores.sqlite_audit import SqliteAuditLog, read_records, verify_file
 
 
@@ -139,3 +139,14 @@ async def test_opening_a_log_with_a_broken_tail_is_refused(tmp_path: Path) -> No
         db.execute("UPDATE records SET leaf = ? WHERE idx = 2", (b'{"n":22}',))
     with pytest.raises(AuditCorrupt):
         await _open(path)
+
+
+async def test_second_writer_on_the_same_file_is_refused(tmp_path: Path) -> None:
+    """Only one process (one log object) may extend a file; another is refused until the first closes."""
+    path = tmp_path / "a.sqlite3"
+    first = await _open(path)
+    with pytest.raises(ConfigError, match="another gateway process"):
+        await _open(path)
+    await first.close()
+    second = await _open(path)
+    await second.close()
