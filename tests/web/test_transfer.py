@@ -265,9 +265,11 @@ async def test_bad_tokens_are_refused_and_audited(
 
 async def test_unknown_route_is_404_problem(gateway: Harness, token_for: Callable[..., str]) -> None:
     """A route the gateway does not know gets a 404 problem and an audit record."""
-    status, _, problem = await gateway.send(b"{}", token=token_for(), path="/transfer/nowhere/x")
+    body = json.dumps(EMPLOYEE).encode()
+    status, _, problem = await gateway.send(body, token=token_for(), path="/transfer/nowhere/x")
     assert (status, problem["type"]) == (404, "/problems/route-unknown")
     assert gateway.decision_records()[0]["route"] == "nowhere"
+    assert_no_identifiers(gateway)
 
 
 async def test_identifier_in_url_is_refused_and_not_recorded(gateway: Harness, token_for: Callable[..., str]) -> None:
@@ -315,6 +317,7 @@ async def test_upstream_timeout_is_504(
     async for gw in _start(aiohttp_server, tmp_path, signing_key, recipient_app=app, limits=limits):
         status, _, problem = await gw.send(json.dumps(EMPLOYEE).encode(), token=token_for())
         assert (status, problem["type"]) == (504, "/problems/upstream-timeout")
+        assert_no_identifiers(gw)
 
 
 async def test_upstream_reset_is_502(
@@ -332,6 +335,7 @@ async def test_upstream_reset_is_502(
         async for gw in _start(aiohttp_server, tmp_path, signing_key, upstream=f"http://127.0.0.1:{port}"):
             status, _, problem = await gw.send(json.dumps(EMPLOYEE).encode(), token=token_for())
             assert (status, problem["type"]) == (502, "/problems/upstream-unavailable")
+            assert_no_identifiers(gw)
     finally:
         server.close()
         await server.wait_closed()
@@ -351,12 +355,18 @@ async def test_over_capacity_is_refused_at_once(
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", held)
     async for gw in _start(aiohttp_server, tmp_path, signing_key, recipient_app=app, limits=Limits(max_in_flight=1)):
-        first = asyncio.ensure_future(gw.send(b'{"n": 1}', token=token_for()))
+        first = asyncio.ensure_future(gw.send(json.dumps(EMPLOYEE).encode(), token=token_for()))
         await asyncio.wait_for(entered.wait(), timeout=5)
-        status, headers, problem = await gw.send(b'{"n": 2}', token=token_for())
+        status, headers, problem = await gw.send(json.dumps(EMPLOYEE | {"nric": NRIC}).encode(), token=token_for())
         assert (status, problem["type"], headers["Retry-After"]) == (503, "/problems/overloaded", "1")
         release.set()
         assert (await first)[0] == 200
+        for _ in range(100):  # the refusal is recorded with the next commit, not awaited
+            if len(gw.decision_records()) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert [r["problem"] for r in gw.decision_records()] == [None, "overloaded"]
+        assert_no_identifiers(gw)
 
 
 class _FailingAudit:
@@ -377,6 +387,7 @@ async def test_audit_failure_fails_closed(
         status, _, problem = await gw.send(json.dumps(EMPLOYEE).encode(), token=token_for())
         assert (status, problem["type"]) == (503, "/problems/audit-unavailable")
         assert gw.recipient.received == []
+        assert MOBILE not in gw.log.getvalue()
 
 
 async def test_health_and_openapi(gateway: Harness) -> None:
