@@ -8,6 +8,7 @@ import pytest
 
 from gateway.config import Limits, Route, load_config
 from gateway.errors import ConfigError
+from tests.textedit import edit_once, line_of
 
 DEPLOY = """\
 # Gateway of the SIP - Singapore corridor, as deployed.
@@ -43,17 +44,6 @@ routes:
     recipient: sg-logistics
     default_purpose: logistics
 """
-
-
-def _edit(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, f"test bug: {old!r} must occur exactly once"
-    return text.replace(old, new)
-
-
-def _line_of(text: str, marker: str) -> int:
-    lines = [i for i, line in enumerate(text.splitlines(), start=1) if marker in line]
-    assert len(lines) == 1, f"test bug: marker {marker!r} must be on exactly one line"
-    return lines[0]
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -132,9 +122,9 @@ INVALID: list[tuple[str, str, str, str, str]] = [
 @pytest.mark.parametrize(("old", "new", "marker", "message"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
 def test_invalid_config_names_file_and_line(tmp_path: Path, old: str, new: str, marker: str, message: str) -> None:
     """Each invalid setting raises ConfigError naming the file and the line of the setting."""
-    text = _edit(DEPLOY, old, new)
+    text = edit_once(DEPLOY, old, new)
     path = _write(tmp_path, text)
-    line = _line_of(text, marker)
+    line = line_of(text, marker)
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert message in str(caught.value)
@@ -149,11 +139,11 @@ def test_invalid_config_names_file_and_line(tmp_path: Path, old: str, new: str, 
 )
 def test_upstream_with_invalid_port_is_refused(tmp_path: Path, upstream: str) -> None:
     """An upstream URL whose port is not a valid port number is refused at start-up, naming its line."""
-    text = _edit(DEPLOY, "https://api.merlion-people.example/v1/", upstream)
+    text = edit_once(DEPLOY, "https://api.merlion-people.example/v1/", upstream)
     path = _write(tmp_path, text)
     with pytest.raises(ConfigError, match="upstream") as caught:
         load_config(path)
-    assert caught.value.line == _line_of(text, upstream)
+    assert caught.value.line == line_of(text, upstream)
 
 
 def _without(text: str, section: str) -> str:

@@ -12,6 +12,7 @@ from gateway.errors import ConfigError
 from gateway.model import Effect, Level, Obligation
 from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.load import load_policy
+from tests.textedit import edit_once, line_of
 
 REPO = Path(__file__).resolve().parents[2]
 POLICIES = REPO / "policies"
@@ -54,17 +55,6 @@ rules:
       - mask: {categories: [PI.CONTACT], keep_last: 4}
 """
 BASE = HEAD + RULES
-
-
-def _edit(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, f"test bug: {old!r} must occur exactly once"
-    return text.replace(old, new)
-
-
-def _line_of(text: str, marker: str) -> int:
-    lines = [i for i, line in enumerate(text.splitlines(), start=1) if marker in line]
-    assert len(lines) == 1, f"test bug: marker {marker!r} must be on exactly one line"
-    return lines[0]
 
 
 def _write(directory: Path, text: str) -> Path:
@@ -144,7 +134,7 @@ def test_revision_stable_under_formatting(tmp_path: Path, shipped: CompiledPolic
     """Comments, whitespace and YAML style do not change the revision."""
     copy = _copy_policies(tmp_path)
     policy_file = copy / "sip-sg" / "policy.yaml"
-    policy_file.write_text(_edit(policy_file.read_text(encoding="utf-8"), old, new), encoding="utf-8")
+    policy_file.write_text(edit_once(policy_file.read_text(encoding="utf-8"), old, new), encoding="utf-8")
     assert load_policy(copy / "sip-sg").revision == shipped.revision
 
 
@@ -167,7 +157,7 @@ def test_revision_changes_with_meaning(tmp_path: Path, shipped: CompiledPolicy, 
     """Any change to a rule, a recipient or the vocabulary gives a new revision."""
     copy = _copy_policies(tmp_path)
     target = copy / file
-    target.write_text(_edit(target.read_text(encoding="utf-8"), old, new), encoding="utf-8")
+    target.write_text(edit_once(target.read_text(encoding="utf-8"), old, new), encoding="utf-8")
     changed = load_policy(copy / "sip-sg").revision
     assert changed.startswith("sha256:")
     assert changed != shipped.revision
@@ -314,9 +304,9 @@ INVALID: list[tuple[str, str, str, str, str]] = [
 @pytest.mark.parametrize(("old", "new", "marker", "message"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
 def test_invalid_policy_names_file_and_line(tmp_path: Path, old: str, new: str, marker: str, message: str) -> None:
     """Each kind of invalid policy raises ConfigError naming policy.yaml and the offending line."""
-    text = _edit(BASE, old, new)
+    text = edit_once(BASE, old, new)
     policy_file = _write(tmp_path, text)
-    line = _line_of(text, marker)
+    line = line_of(text, marker)
     with pytest.raises(ConfigError) as caught:
         load_policy(tmp_path)
     err = caught.value
@@ -327,9 +317,9 @@ def test_invalid_policy_names_file_and_line(tmp_path: Path, old: str, new: str, 
 
 def test_duplicate_yaml_key_message_has_no_stray_location(tmp_path: Path) -> None:
     """A duplicate-key error reads 'file:line: duplicate key ...' with the location once, not 'file:N: None:N: ...'."""
-    text = _edit(BASE, "    legal: DSL Art 21\n", "    legal: DSL Art 21\n    legal: DSL Art 22\n")
+    text = edit_once(BASE, "    legal: DSL Art 21\n", "    legal: DSL Art 21\n    legal: DSL Art 22\n")
     policy_file = _write(tmp_path, text)
-    line = _line_of(text, "DSL Art 22")
+    line = line_of(text, "DSL Art 22")
     with pytest.raises(ConfigError) as caught:
         load_policy(tmp_path)
     assert str(caught.value) == f"{policy_file}:{line}: duplicate key 'legal'"
@@ -357,9 +347,9 @@ def test_error_about_a_field_with_block_value_names_the_key_line(
     tmp_path: Path, old: str, new: str, marker: str, message: str
 ) -> None:
     """An error about a field whose value is a block mapping or list names the line of the field's key."""
-    text = _edit(BASE, old, new)
+    text = edit_once(BASE, old, new)
     policy_file = _write(tmp_path, text)
-    line = _line_of(text, marker)
+    line = line_of(text, marker)
     with pytest.raises(ConfigError) as caught:
         load_policy(tmp_path)
     assert message in str(caught.value)
@@ -368,7 +358,7 @@ def test_error_about_a_field_with_block_value_names_the_key_line(
 
 def test_missing_vocabulary_file_is_a_config_error(tmp_path: Path) -> None:
     """A vocabulary path that does not exist is reported as a ConfigError naming that path."""
-    _write(tmp_path, _edit(BASE, f"vocabulary: {VOCABULARY}", "vocabulary: ./nowhere.yaml"))
+    _write(tmp_path, edit_once(BASE, f"vocabulary: {VOCABULARY}", "vocabulary: ./nowhere.yaml"))
     with pytest.raises(ConfigError, match="cannot read") as caught:
         load_policy(tmp_path)
     assert caught.value.file == str((tmp_path / "nowhere.yaml").resolve())
