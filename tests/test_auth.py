@@ -291,10 +291,9 @@ def test_cached_token_is_still_checked_for_nbf(verifier: TokenVerifier, test_key
     assert _reason(verifier, token, NOW).kind == "token-expired"
 
 
-def test_verification_is_cached(
-    verifier: TokenVerifier, test_keys: dict[str, KeyMaterial], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each distinct token costs one signature check, however many times it is presented."""
+@pytest.fixture
+def decode_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tokens jwt.decode is asked to verify, in order."""
     calls: list[str] = []
     real_decode = jwt.decode
 
@@ -303,30 +302,29 @@ def test_verification_is_cached(
         return real_decode(token, *args, **kwargs)
 
     monkeypatch.setattr(jwt, "decode", counting_decode)
+    return calls
+
+
+def test_verification_is_cached(
+    verifier: TokenVerifier, test_keys: dict[str, KeyMaterial], decode_calls: list[str]
+) -> None:
+    """Each distinct token costs one signature check, however many times it is presented."""
     first = _sign(test_keys["EdDSA"], _claims())
     second = _sign(test_keys["RS256"], _claims())
     assert verifier.authenticate(_bearer(first), NOW) == verifier.authenticate(_bearer(first), NOW + 1)
-    assert calls == [first]
+    assert decode_calls == [first]
     verifier.authenticate(_bearer(second), NOW)
-    assert calls == [first, second]
+    assert decode_calls == [first, second]
 
 
 def test_rejected_token_is_not_cached(
-    verifier: TokenVerifier, test_keys: dict[str, KeyMaterial], monkeypatch: pytest.MonkeyPatch
+    verifier: TokenVerifier, test_keys: dict[str, KeyMaterial], decode_calls: list[str]
 ) -> None:
     """A token that fails verification is checked again (and fails again) each time, never remembered as good."""
-    calls: list[str] = []
-    real_decode = jwt.decode
-
-    def counting_decode(token: str, *args: Any, **kwargs: Any) -> Any:
-        calls.append(token)
-        return real_decode(token, *args, **kwargs)
-
-    monkeypatch.setattr(jwt, "decode", counting_decode)
     token = _bearer(_sign(test_keys["EdDSA"], _claims(iss="https://evil.example")))
     assert _reason(verifier, token).kind == "token-invalid"
     assert _reason(verifier, token).kind == "token-invalid"
-    assert len(calls) == 2
+    assert len(decode_calls) == 2
 
 
 def test_single_key_without_kid_in_token(tmp_path: Path, test_keys: dict[str, KeyMaterial]) -> None:
