@@ -42,10 +42,8 @@ from typing import Any, TypeVar, cast
 import aiohttp
 from aiohttp import web
 
-from gateway.cli import mint_token
 from gateway.config import Config, Limits
-from gateway.demo import AUDIENCE, ISSUER, POLICY_DIR, loopback_config, write_loopback_keys
-from gateway.keys import generate_signing_key
+from gateway.demo import POLICY_DIR, loopback_config, new_loopback_identity
 from gateway.stores.sqlite_audit import verify_file
 from gateway.telemetry import configure_logging
 from gateway.web.app import build_app
@@ -55,7 +53,6 @@ HOST = "127.0.0.1"
 ROUTE = "sg-hr"
 TRANSFER_PATH = f"/transfer/{ROUTE}/employees/batch"
 REPO = Path(__file__).resolve().parents[1]
-EXPORTER = "sip-precision-manufacturing"
 PURPOSE = "payroll"
 SIZES = (1024, 32 * 1024)
 CONCURRENCIES = (16, 64)
@@ -175,18 +172,7 @@ def gateway_config(data_dir: Path, upstream: str, max_in_flight: int, port: int 
 
 def prepare_gateway(data_dir: Path) -> str:
     """Fresh keys for the gateway under ``data_dir``; returns a bearer token for the exporter."""
-    key = generate_signing_key()
-    write_loopback_keys(data_dir, key)
-    return mint_token(
-        key.private_pem,
-        key.kid,
-        issuer=ISSUER,
-        audience=AUDIENCE,
-        organisation=EXPORTER,
-        subject="payroll-sync",
-        roles=["enterprise"],
-        ttl=24 * 3600,
-    )
+    return new_loopback_identity(data_dir, subject="payroll-sync", ttl=24 * 3600)
 
 
 class _Control:

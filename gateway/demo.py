@@ -23,11 +23,20 @@ from aiohttp import web
 from gateway.cli import mint_token
 from gateway.config import AuthConfig, Config, Limits, Route
 from gateway.keys import SigningKey, generate_signing_key, new_secret, write_private
+from gateway.pipeline import SENDER_ROLE
 from gateway.stores.sqlite_audit import verify_file
 from gateway.telemetry import configure_logging
 from gateway.web.app import build_app
 
-__all__ = ["SCENES", "Scene", "loopback_config", "run_demo", "run_recipient", "write_loopback_keys"]
+__all__ = [
+    "SCENES",
+    "Scene",
+    "loopback_config",
+    "new_loopback_identity",
+    "run_demo",
+    "run_recipient",
+    "write_loopback_keys",
+]
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policies" / "sip-sg"
 ISSUER = "https://idp.demo.sip.example"
@@ -118,6 +127,22 @@ def write_loopback_keys(data_dir: Path, key: SigningKey) -> None:
         write_private(keys / "audit-hmac.key", new_secret().hex().encode())
 
 
+def new_loopback_identity(data_dir: Path, *, subject: str, ttl: int) -> str:
+    """Fresh keys under ``data_dir`` (as :func:`write_loopback_keys`) and a token for the demo exporter."""
+    key = generate_signing_key()
+    write_loopback_keys(data_dir, key)
+    return mint_token(
+        key.private_pem,
+        key.kid,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        organisation=EXPORTER,
+        subject=subject,
+        roles=[SENDER_ROLE],
+        ttl=ttl,
+    )
+
+
 def loopback_config(
     data_dir: Path,
     upstream: str,
@@ -190,21 +215,10 @@ async def run_demo(*, serve: bool = False, port: int = 8080, data_dir: str | Non
         folder = Path(data_dir) if data_dir else Path(tmp)
         received: list[Any] = []
         recipient, recipient_port = await _start(_recipient_app(received), 0)
-        key = generate_signing_key()
-        write_loopback_keys(folder, key)
+        token = new_loopback_identity(folder, subject="hr-sync", ttl=3600)
         config = loopback_config(folder, f"http://127.0.0.1:{recipient_port}", port=port if serve else 0)
         gateway, gateway_port = await _start(build_app(config), config.port)
         url = f"http://127.0.0.1:{gateway_port}"
-        token = mint_token(
-            key.private_pem,
-            key.kid,
-            issuer=ISSUER,
-            audience=AUDIENCE,
-            organisation=EXPORTER,
-            subject="hr-sync",
-            roles=["enterprise"],
-            ttl=3600,
-        )
         try:
             if serve:
                 return await _serve_forever(url, token)
