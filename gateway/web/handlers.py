@@ -8,6 +8,7 @@ from aiohttp.typedefs import Handler
 
 from gateway.errors import PROBLEMS, Overloaded, RequestRejected
 from gateway.pipeline import Answer, IncomingRequest, refuse, run
+from gateway.problems import problem_type
 from gateway.web.openapi import OPENAPI
 from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT
 
@@ -115,14 +116,14 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if ready else 503)
 
 
-async def problem_type(request: web.Request) -> web.Response:
+async def problem_page(request: web.Request) -> web.Response:
     """``/problems/{kind}``: what a problem type means and what to do about it."""
     kind = request.match_info["kind"]
     known = PROBLEMS.get(kind)
     if known is None:
         raise web.HTTPNotFound()
     return web.json_response(
-        {"type": f"/problems/{kind}", "title": known.title, "status": known.status, "advice": known.advice}
+        {"type": problem_type(kind), "title": known.title, "status": known.status, "advice": known.advice}
     )
 
 
@@ -152,5 +153,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_route("*", "/transfer/{route}/{path:.*}", transfer)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/problems/{kind}", problem_type)
+    app.router.add_get("/problems/{kind}", problem_page)
     app.router.add_get("/openapi.json", openapi)
