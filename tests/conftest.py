@@ -10,11 +10,16 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from hypothesis import settings
 
 from gateway.cli import mint_token
 from gateway.config import Config, Limits
 from gateway.demo import AUDIENCE, ISSUER, loopback_config, write_loopback_keys
 from gateway.keys import SigningKey, generate_signing_key
+
+# Property tests check laws, not speed: no per-example deadline, which would flake on a shared CI machine.
+settings.register_profile("gateway", deadline=None)
+settings.load_profile("gateway")
 
 REPO = Path(__file__).resolve().parents[1]
 
