@@ -7,6 +7,7 @@ relied on, the effect and the outcome. Records are encoded as canonical JSON (RF
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from datetime import UTC, datetime
@@ -39,9 +40,21 @@ def body_digest(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
+@functools.lru_cache(maxsize=4)
+def _keyed(key: bytes) -> hmac.HMAC:
+    """HMAC-SHA-256 with ``key`` absorbed once; each subject's hash starts from a copy of it."""
+    return hmac.new(key, digestmod="sha256")
+
+
 def subject_keys(key: bytes, subjects: tuple[Subject, ...]) -> list[str]:
-    """Keyed hashes of the subjects' identifiers, sorted and without duplicates."""
-    return sorted({hmac.digest(key, s.key_value.encode(), "sha256").hex() for s in subjects})
+    """Keyed hashes (HMAC-SHA-256) of the subjects' identifiers, sorted and without duplicates."""
+    keyed = _keyed(key)
+    hashes = set()
+    for subject in subjects:
+        h = keyed.copy()
+        h.update(subject.key_value.encode())
+        hashes.add(h.hexdigest())
+    return sorted(hashes)
 
 
 def encode(record: dict[str, Json]) -> bytes:
