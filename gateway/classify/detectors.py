@@ -204,6 +204,8 @@ def _upper(value: str) -> str:
 
 
 def _digits(value: str) -> str:
+    if value.isascii() and value.isdigit():  # the usual key (a mobile or card number as typed): nothing to remove
+        return value
     return _NOT_DIGIT.sub("", value)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 
 from gateway.classify.detectors import (
     DETECTOR_CATEGORIES,
@@ -86,23 +87,28 @@ _CANDIDATE = re.compile(
 _DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9\-]{1,59})(?![A-Za-z0-9\-])"
 )
+# A whole value that is one address of the kind _local_part_start and _valid_local_part accept: dot-atom local part.
+_PLAIN_ADDRESS = re.compile(r"([A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*)@" + _DOMAIN.pattern)
 _PIECE = re.compile(r"\+?[0-9]+[Xx]?")
 _LONG_GROUP = re.compile(r"\+?[0-9]{10,}[0-9Xx]")
 # ASCII edges, not \b (which counts CJK as word characters): an identifier inside a longer run of digits or
 # letters is not one, yet one right after 手机号 is.
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _DIGIT = frozenset("0123456789")
-_EMAIL_LOCAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_EMAIL_LOCAL_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-"
+_EMAIL_LOCAL = frozenset(_EMAIL_LOCAL_CHARS)
 _WHOLE_START = frozenset("0123456789+STFGMstfgm \t\r\n\u00a0\u3000")
 _CONTAINERS = (dict, list)
 _MAX_PIECES = 6  # a card written 4-4-4-4-3 has five groups, +86 138 0013 8000 has four
 _MAX_GROUPS = 64  # runs with more groups than this are searched group by group
 _PRIORITY = {d: i for i, d in enumerate(DETECTOR_PRIORITY)}
+_UNRANKED = len(_PRIORITY)
 
-# (pointer, start, end, detector, confidence, holder pointer, matched text)
-_Hit = tuple[str, int, int | None, str, float, str, str]
 # (detector, start, end, confidence, matched text)
 _Match = tuple[str, int, int | None, float, str]
+# (pointer, holder pointer, what was found in the value at pointer, in text order)
+_Hit = tuple[str, str, list[_Match]]
+_POINTER = itemgetter(0)
 
 
 def scan(doc: Json, categories: Mapping[str, str] | None = None) -> Classification:
@@ -119,7 +125,9 @@ def scan_text(text: str, *, categories: Mapping[str, str] | None = None) -> tupl
     """Findings in a bare string (a URL path, a query string), all with pointer ``""``."""
     hits: list[_Hit] = []
     if isinstance(text, str) and text:
-        _add(hits, _find(text, "", _CANDIDATE.search(text)), "", "")
+        found = _find(text, "", _CANDIDATE.search(text))
+        if found:
+            hits.append(("", "", found))
     return _classification(hits, categories).findings
 
 
@@ -133,13 +141,16 @@ def _walk(doc: Json, hits: list[_Hit]) -> None:
     context only when a candidate needs it.
     """
     if not isinstance(doc, _CONTAINERS):
-        _add(hits, _find_scalar(doc, ""), "", "")
+        found = _find_scalar(doc, "")
+        if found:
+            hits.append(("", "", found))
         return
     # (container, its pointer, key above it, pointer of the object whose data its values are)
     stack: list[tuple[dict[str, Json] | list[Json], str, str, str]] = [(doc, "", "", "")]
-    pop, push, search = stack.pop, stack.append, _CANDIDATE.search
+    pop, push, search, add = stack.pop, stack.append, _CANDIDATE.search, hits.append
     while stack:
         node, pointer, key, holder = pop()
+        prefix = pointer + "/"  # of the pointers of its values
         entries: Iterable[tuple[object, Json]]
         if isinstance(node, dict):
             entries, owner, is_object = node.items(), pointer, True
@@ -148,20 +159,21 @@ def _walk(doc: Json, hits: list[_Hit]) -> None:
         for name, value in entries:
             kind = type(value)
             if kind is str:
-                # Most values hold no candidate: decide that here, without a call.
-                m = search(value)  # type: ignore[arg-type]
+                # Most values hold no candidate: decide that here, without a call. None fits in fewer than 9
+                # characters without an '@' (the shortest, an NRIC/FIN, has 9): short values skip the search.
+                m = search(value) if len(value) >= 9 or "@" in value else None  # type: ignore[arg-type,operator]
                 # Without a candidate, only a short value or one with '@' may still be whole (see _whole_only).
                 if m is None and not (value and ((len(value) <= 20 and value[0] in _WHOLE_START) or "@" in value)):  # type: ignore[arg-type,index,operator]
                     continue
                 found = _find(value, name if is_object else key, m)  # type: ignore[arg-type]
             elif kind is dict or kind is list or isinstance(value, _CONTAINERS):
-                child = pointer + "/" + _token(name)
+                child = prefix + _token(name)
                 push((value, child, name if is_object else key, owner if isinstance(value, list) else child))  # type: ignore[arg-type]
                 continue
             else:
                 found = _find_scalar(value, name if is_object else key)  # type: ignore[arg-type]
             if found:
-                _add(hits, found, pointer + "/" + _token(name), owner)
+                add((prefix + _token(name), owner, found))
 
 
 def _token(name: object) -> str:
@@ -171,12 +183,6 @@ def _token(name: object) -> str:
     if "~" in name or "/" in name:
         return name.replace("~", "~0").replace("/", "~1")
     return name
-
-
-def _add(hits: list[_Hit], found: list[_Match] | None, pointer: str, holder: str) -> None:
-    if found:
-        for detector, start, end, confidence, raw in found:
-            hits.append((pointer, start, end, detector, confidence, holder, raw))
 
 
 def _find_scalar(value: object, key: str) -> list[_Match] | None:
@@ -203,33 +209,36 @@ def _confidence(detector: str, context: frozenset[str], *, whole: bool) -> float
     return _CONFIDENCE_WHOLE if whole else _CONFIDENCE_EMBEDDED
 
 
-def _choose(candidates: list[str], context: frozenset[str]) -> str | None:
-    """Of the detectors that accept one value, the one the key names, else the strongest."""
-    if not candidates:
-        return None
-    if len(candidates) > 1:
-        for detector in candidates:
-            if detector in context:
-                return detector
-    return candidates[0]
-
-
 def _numeric(text: str, context: frozenset[str], *, whole: bool) -> str | None:
-    """Detector for a run of digits with optional separators, ``+`` prefix or final X."""
+    """Detector for a run of digits with optional separators, ``+`` prefix or final X.
+
+    An 8-digit number is a Singapore mobile only as a whole value, and only if the key says phone or +65 is there;
+    without +65 its shape is at most 9 characters long, so longer numbers skip that check.
+    """
     n = len(text)
     if n < 8 or n > 40:
         return None
+    if n < 13:
+        # Too short for a resident id or card: a mainland mobile or a Singapore one, whose shapes exclude each
+        # other (1 against 8, 9 or +65 first): the first that validates is the only candidate, no list needed.
+        if n >= 11 and is_cn_mobile(text):
+            return "cn_mobile"
+        sg = whole and (text.startswith("+65") or (n <= 9 and "sg_mobile" in context)) and is_sg_mobile(text)
+        return "sg_mobile" if sg else None
     candidates: list[str] = []
     if n == 18 and is_cn_resident_id(text):
         candidates.append("cn_resident_id")
-    if n >= 13 and is_bank_card(text):
+    if is_bank_card(text):
         candidates.append("bank_card")
-    if n >= 11 and is_cn_mobile(text):
+    if is_cn_mobile(text):
         candidates.append("cn_mobile")
-    # An 8-digit number is a Singapore mobile only as a whole value, and only if the key says phone or +65 is there.
-    if whole and n <= 14 and ("sg_mobile" in context or text.startswith("+65")) and is_sg_mobile(text):
+    if whole and n <= 14 and text.startswith("+65") and is_sg_mobile(text):
         candidates.append("sg_mobile")
-    return _choose(candidates, context)
+    # Of the detectors that accept the value, the one the key names, else the strongest.
+    for detector in candidates:
+        if detector in context:
+            return detector
+    return candidates[0] if candidates else None
 
 
 def _whole_only(text: str, key: str) -> list[_Match] | None:
@@ -261,16 +270,22 @@ def _spans_all(text: str, start: int, end: int) -> bool:
 def _find(text: str, key: str, m: re.Match[str] | None) -> list[_Match] | None:
     """Identifiers in one string: the whole value (end ``None``), else every one embedded in it.
 
-    ``m`` is the first candidate in the text, found by the caller.
+    ``m`` is the first candidate in the text, found by the caller. Embedded ones come in text order, by start (each
+    candidate is searched for after the last; an address's local part starts after any earlier '@'; what overlaps
+    an address is dropped): _classification relies on it.
     """
     if m is None:
         return _whole_only(text, key)
     context = _context(key)
-    if m.start() == 0 and m.end() == len(text) and text[0] in _DIGIT:
+    start, end = m.span()
+    if start == 0 and end == len(text) and text[0] in _DIGIT:
         # The usual whole number (a mobile or id under its key): no edges to look at.
         detector = _numeric(text, context, whole=True)
         if detector is not None:
-            return [(detector, 0, None, _confidence(detector, context, whole=True), text)]
+            return [(detector, 0, None, _CONFIDENCE_CONTEXT if detector in context else _CONFIDENCE_WHOLE, text)]
+    elif "@" in text and _is_plain_address(text):
+        # The usual whole address: what the search below would conclude, in one regex call (see _is_plain_address).
+        return [("email", 0, None, _CONFIDENCE_CONTEXT if "email" in context else _CONFIDENCE_WHOLE, text)]
     found: list[_Match] = []
     while m is not None:
         start, end = m.span()
@@ -293,6 +308,17 @@ def _find(text: str, key: str, m: re.Match[str] | None) -> list[_Match] | None:
         # A number or NRIC inside an address (13800138000@example.com) is part of it, not a second finding.
         found = [f for f in found if f[0] == "email" or not any(s < (f[2] or 0) and f[1] < e for s, e in emails)]
     return found
+
+
+def _is_plain_address(text: str) -> bool:
+    """Whether the text is exactly one address with a local part of [A-Za-z0-9._%+-] and an ASCII domain.
+
+    For such a text :func:`_find` reports the whole value as an email: the candidates in the local part are never
+    whole values themselves, and at its '@' :data:`_DOMAIN` matches the rest of the text, the local part (which
+    :data:`_PLAIN_ADDRESS` also holds to the dot rules) starts at 0, and :func:`_spans_all` holds.
+    """
+    address = _PLAIN_ADDRESS.fullmatch(text)
+    return address is not None and address.end(1) <= 64 and len(text) <= 254
 
 
 def _email_at(text: str, at: int, context: frozenset[str]) -> tuple[int, list[_Match]]:
@@ -329,10 +355,9 @@ def _nric_at(text: str, start: int, end: int, context: frozenset[str], *, whole:
 
 def _local_part_start(text: str, at: int) -> int:
     """Start of the local part that ends at the '@' at index ``at`` (leading dots dropped); -1 if none."""
-    start = at
     limit = max(0, at - 65)
-    while start > limit and text[start - 1] in _EMAIL_LOCAL:
-        start -= 1
+    # Stepping back over local-part characters from the '@', but in C: what rstrip leaves ends where the run starts.
+    start = limit + len(text[limit:at].rstrip(_EMAIL_LOCAL_CHARS))
     if start == limit and limit > 0 and text[start - 1] in _EMAIL_LOCAL:
         return -1  # longer than a local part may be
     while start < at and text[start] == ".":
@@ -497,25 +522,35 @@ def _classification(hits: list[_Hit], categories: Mapping[str, str] | None) -> C
     if not hits:
         return Classification((), ())
     category = DETECTOR_CATEGORIES if categories is None else {**DETECTOR_CATEGORIES, **categories}
-    hits.sort(key=lambda h: (h[0], h[1]))
-    # Positional arguments: keyword calls cost twice as much, and a body can hold hundreds of findings.
-    findings = tuple(
-        Finding(pointer, detector, category.get(detector, "PI"), confidence, start, end)
-        for pointer, start, end, detector, confidence, _holder, _raw in hits
-    )
-    by_holder: dict[str, list[_Hit]] = {}
-    for hit in hits:
-        group = by_holder.get(hit[5])
+    # Findings go by (pointer, start). A pointer names one value and _find lists a value's matches in text order,
+    # so sorting the values by pointer alone orders the findings: one str key per value, no tuple per finding.
+    hits.sort(key=_POINTER)
+    findings: list[Finding] = []
+    add = findings.append
+    by_holder: dict[str, list[_Match]] = {}
+    for pointer, holder, found in hits:
+        for detector, start, end, confidence, _raw in found:
+            # Positional arguments: keyword calls cost twice as much, and a body can hold hundreds of findings.
+            add(Finding(pointer, detector, category.get(detector, "PI"), confidence, start, end))
+        group = by_holder.get(holder)
         if group is None:
-            by_holder[hit[5]] = [hit]
+            by_holder[holder] = found  # the value's own list, which nothing reads again: extended in place below
         else:
-            group.append(hit)
+            group += found
     subjects = []
     for holder in sorted(by_holder):
         group = by_holder[holder]
-        key = group[0]
-        if len(group) > 1:
-            key = min(group, key=lambda h: _PRIORITY.get(h[3], len(_PRIORITY)))  # stable: first by pointer
-        detector = key[3]
-        subjects.append(Subject(holder, detector, f"{detector}:{normalise(detector, key[6])}", len(group)))
-    return Classification(findings, tuple(subjects))
+        key = group[0] if len(group) == 1 else _strongest(group)
+        detector = key[0]
+        subjects.append(Subject(holder, detector, f"{detector}:{normalise(detector, key[4])}", len(group)))
+    return Classification(tuple(findings), tuple(subjects))
+
+
+def _strongest(group: list[_Match]) -> _Match:
+    """The identifier that keys an individual: highest in DETECTOR_PRIORITY, the first by pointer among equals."""
+    best, best_rank = group[0], _PRIORITY.get(group[0][0], _UNRANKED)
+    for match in group:
+        rank = _PRIORITY.get(match[0], _UNRANKED)
+        if rank < best_rank:
+            best, best_rank = match, rank
+    return best
