@@ -1,4 +1,7 @@
-"""Values that travel along the data path. All frozen; none holds I/O.
+"""Values that travel along the data path. All immutable; none holds I/O.
+
+Most are frozen dataclasses. :class:`Finding` and :class:`Subject` are named tuples: a body can hold hundreds of
+them, and a named tuple costs a third of a frozen dataclass to build.
 
 Raw identifier values exist only in :class:`Subject.key_value` and in the body itself, and are excluded from
 ``repr`` so that a stray log call cannot print them.
@@ -7,9 +10,10 @@ Raw identifier values exist only in :class:`Subject.key_value` and in the body i
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import NamedTuple
 
 __all__ = [
     "Classification",
@@ -56,8 +60,7 @@ class Principal:
     roles: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """One piece of classified data: where it is (JSON pointer, and a span for text inside a string)."""
 
     pointer: str
@@ -68,14 +71,18 @@ class Finding:
     end: int | None = None  # None: the whole value
 
 
-@dataclass(frozen=True, slots=True)
-class Subject:
+class Subject(NamedTuple):
     """An individual in the payload: the object that holds their data and their strongest identifier."""
 
     pointer: str
     key_detector: str
-    key_value: str = field(repr=False)
+    key_value: str
     finding_count: int
+
+    def __repr__(self) -> str:
+        return (
+            f"Subject(pointer={self.pointer!r}, key_detector={self.key_detector!r}, finding_count={self.finding_count})"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from gateway.model import Classification, Json, Obligation
 
@@ -16,8 +17,7 @@ __all__ = ["REDACTED", "Edit", "apply_edits", "plan_edits"]
 REDACTED = "[REDACTED]"
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
+class Edit(NamedTuple):
     """One change to one value: a span (or the whole value when ``end`` is None) masked or redacted."""
 
     pointer: str
