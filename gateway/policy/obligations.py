@@ -7,7 +7,7 @@ leaves; applying it yields the document that is forwarded. Redaction wins over m
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from itertools import groupby
 from typing import NamedTuple
 
 from gateway.model import Classification, Json, Obligation
@@ -85,43 +85,68 @@ def _edit_text(text: str, edits: list[Edit]) -> str:
     return text
 
 
-@dataclass(slots=True)
-class _Node:
-    """The edits under one pointer prefix: edits of the value itself, and of its members by token."""
+def _edited_value(value: Json, edits: list[Edit]) -> Json:
+    if isinstance(value, str):
+        return _edit_text(value, edits)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _edit_text(str(value), edits)
+    return value
 
-    edits: list[Edit] = field(default_factory=list)
-    children: dict[str, _Node] = field(default_factory=dict)
+
+def _member(container: dict[str, Json] | list[Json], token: str) -> tuple[str | int, Json] | None:
+    """The key (or index) a reference token names in ``container``, and the value there; None if absent."""
+    if isinstance(container, dict):
+        key = token.replace("~1", "/").replace("~0", "~") if "~" in token else token
+        return (key, container[key]) if key in container else None
+    if token.isdigit() and int(token) < len(container):
+        return int(token), container[int(token)]
+    return None
 
 
-def _apply(doc: Json, node: _Node) -> Json:
-    """A copy of ``doc`` with the edits of ``node`` applied; each container on an edited path is copied once."""
-    if node.edits:
-        if isinstance(doc, str):
-            return _edit_text(doc, node.edits)
-        if isinstance(doc, int) and not isinstance(doc, bool):
-            return _edit_text(str(doc), node.edits)
-    if isinstance(doc, dict):
-        members = dict(doc)
-        for token, child in node.children.items():
-            if token in members:
-                members[token] = _apply(members[token], child)
-        return members
-    if isinstance(doc, list):
-        items = list(doc)
-        for token, child in node.children.items():
-            if token.isdigit() and int(token) < len(items):
-                items[int(token)] = _apply(items[int(token)], child)
-        return items
-    return doc
+def _copy_of(pointer: str, copies: dict[str, dict[str, Json] | list[Json]]) -> dict[str, Json] | list[Json] | None:
+    """The copied container at ``pointer``, copying it (and, first, its ancestors) the first time it is asked for."""
+    found = copies.get(pointer)
+    if found is not None:
+        return found
+    parent_pointer, _, token = pointer.rpartition("/")
+    parent = _copy_of(parent_pointer, copies)
+    member = _member(parent, token) if parent is not None else None
+    if member is None:
+        return None
+    key, original = member
+    copy: dict[str, Json] | list[Json]
+    if isinstance(original, dict):
+        copy = dict(original)
+    elif isinstance(original, list):
+        copy = list(original)
+    else:
+        return None
+    parent[key] = copy  # type: ignore[index]  # key is a str for a dict parent, an int for a list parent
+    copies[pointer] = copy
+    return copy
 
 
 def apply_edits(doc: Json, edits: tuple[Edit, ...]) -> Json:
-    """The document with ``edits`` applied; ``doc`` itself is left unchanged. Linear in the edits and paths."""
-    root = _Node()
-    for e in edits:
-        node = root
-        for token in e.pointer.split("/")[1:]:
-            key = token.replace("~1", "/").replace("~0", "~") if "~" in token else token
-            node = node.children.get(key) or node.children.setdefault(key, _Node())
-        node.edits.append(e)
-    return _apply(doc, root) if edits else doc
+    """The document with ``edits`` applied; ``doc`` itself is left unchanged.
+
+    Each container on the path of an edit is copied once, when first reached; the rest of the document is shared.
+    """
+    if not edits:
+        return doc
+    if not isinstance(doc, (dict, list)):
+        return _edited_value(doc, [e for e in edits if e.pointer == ""])
+    root: dict[str, Json] | list[Json] = dict(doc) if isinstance(doc, dict) else list(doc)
+    copies = {"": root}
+    # Timsort is linear on the already ordered edits of plan_edits; others are put in order here.
+    for pointer, group in groupby(sorted(edits, key=_pointer_of), key=_pointer_of):
+        parent_pointer, _, token = pointer.rpartition("/")
+        parent = _copy_of(parent_pointer, copies)
+        member = _member(parent, token) if parent is not None and pointer else None
+        if member is not None:
+            key, value = member
+            parent[key] = _edited_value(value, list(group))  # type: ignore[index]  # as in _copy_of
+    return root
+
+
+def _pointer_of(edit: Edit) -> str:
+    return edit.pointer
