@@ -183,21 +183,9 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
 async def refuse(gw: Gateway, req: IncomingRequest, error: Overloaded) -> Answer:
     """Answer at once when the gateway is at capacity; the refusal is audited without waiting for the disk."""
     decision_id = gw.new_id()
-    record = rejection_record(
-        decision_id=decision_id,
-        time=gw.clock.now(),
-        problem=error.kind,
-        detail=error.detail,
-        method=req.method,
-        path=req.path,
-        route=req.route,
-        exporter=None,
-        caller=None,
-        policy_revision=gw.policy.revision,
-        request_bytes=None,
-    )
+    leaf = _rejection_leaf(req, error, decision_id, gw.clock.now(), None, gw.policy.revision, None)
     try:
-        gw.audit.enqueue(encode(record))
+        gw.audit.enqueue(leaf)
     except AuditUnavailable as e:
         _log.warning("audit_refusal_lost", decision_id=decision_id, problem=e.kind)  # the answer is a 503 anyway
     return replace(_problem(error.kind, error.detail, decision_id), retry_after=error.retry_after)
@@ -240,6 +228,33 @@ def _resolve(
     )
 
 
+def _rejection_leaf(
+    req: IncomingRequest,
+    error: RequestRejected | Overloaded,
+    decision_id: str,
+    now: datetime,
+    principal: Principal | None,
+    revision: str,
+    size: int | None,
+) -> bytes:
+    """The audit leaf of a request refused before a policy decision."""
+    return encode(
+        rejection_record(
+            decision_id=decision_id,
+            time=now,
+            problem=error.kind,
+            detail=error.detail,
+            method=req.method,
+            path=req.path,
+            route=req.route,
+            exporter=principal.organisation if principal else None,
+            caller=principal.subject if principal else None,
+            policy_revision=revision,
+            request_bytes=size,
+        )
+    )
+
+
 async def _rejected(
     gw: Gateway,
     req: IncomingRequest,
@@ -250,21 +265,8 @@ async def _rejected(
     revision: str,
     size: int,
 ) -> Answer:
-    record = rejection_record(
-        decision_id=decision_id,
-        time=now,
-        problem=error.kind,
-        detail=error.detail,
-        method=req.method,
-        path=req.path,
-        route=req.route,
-        exporter=principal.organisation if principal else None,
-        caller=principal.subject if principal else None,
-        policy_revision=revision,
-        request_bytes=size,
-    )
     try:
-        index = await gw.audit.append(encode(record))
+        index = await gw.audit.append(_rejection_leaf(req, error, decision_id, now, principal, revision, size))
     except AuditUnavailable as e:
         return _problem(e.kind, e.detail, decision_id)
     answer = _problem(error.kind, error.detail, decision_id, index=index)
