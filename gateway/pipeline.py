@@ -22,7 +22,7 @@ from gateway.config import Limits, Route
 from gateway.errors import PROBLEMS, AuditUnavailable, GatewayError, Overloaded, RequestRejected, UpstreamFailed
 from gateway.model import Classification, Decision, Effect, Json, Principal, Transfer
 from gateway.payload import parse_json, parse_media_type
-from gateway.policy.compiled import CompiledPolicy
+from gateway.policy.compiled import CompiledPolicy, Recipient
 from gateway.policy.decide import decide
 from gateway.policy.obligations import apply_edits, plan_edits
 from gateway.ports import AuditLog, BodySource, Clock, Upstream, UpstreamRequest
@@ -118,7 +118,7 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
             principal = gw.verifier.authenticate(req.authorization, now.timestamp())  # (0)
             if SENDER_ROLE not in principal.roles:
                 raise RequestRejected("role-missing", f"sending a transfer needs the role {SENDER_ROLE!r}")
-        transfer = _resolve(gw, policy, req, principal, decision_id, now)  # (1)
+        transfer, recipient = _resolve(gw, policy, req, principal, decision_id, now)  # (1)
         with _step(gw, "gateway.read"):
             raw = await req.body.read(gw.limits.max_body_bytes)  # (2)
             doc = _parse(raw, transfer.content_type, policy, gw.limits.max_depth)
@@ -127,7 +127,7 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
 
     with _step(gw, "gateway.classify"):
         classification = scan(doc)  # (3)
-    recipient = policy.recipients.get(transfer.recipient)  # (4)
+    # (4) The facts so far: the recipient and the mechanisms it holds, from the policy (found in step 1).
     with _step(gw, "gateway.decide"):
         decision = decide(policy, transfer, classification, now)  # (5)
         edits = plan_edits(classification, decision.obligations) if decision.allowed else ()
@@ -206,14 +206,14 @@ def _parse(raw: bytes, media_type: str, policy: CompiledPolicy, max_depth: int) 
 
 def _resolve(
     gw: Gateway, policy: CompiledPolicy, req: IncomingRequest, principal: Principal, decision_id: str, now: datetime
-) -> Transfer:
+) -> tuple[Transfer, Recipient | None]:
     route = gw.routes.get(req.route)
     if route is None:
         raise RequestRejected("route-unknown", f"no route named {req.route[:64]!r}")
     if scrub_text(req.path) != req.path or scrub_text(req.query) != req.query:
         raise RequestRejected("url-personal-data", "the URL path or query holds personal data")
     recipient = policy.recipients.get(route.recipient)
-    return Transfer(
+    transfer = Transfer(
         decision_id=decision_id,
         received_at=now,
         principal=principal,
@@ -226,6 +226,7 @@ def _resolve(
         path=req.path,
         content_type=parse_media_type(req.content_type),
     )
+    return transfer, recipient
 
 
 def _rejection_leaf(
