@@ -9,6 +9,7 @@ from aiohttp.typedefs import Handler
 from gateway.errors import PROBLEMS, Overloaded, RequestRejected
 from gateway.pipeline import Answer, IncomingRequest, refuse, run
 from gateway.problems import problem_type
+from gateway.web.bounded import read_bounded
 from gateway.web.openapi import OPENAPI
 from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT
 
@@ -24,16 +25,8 @@ class _Body:
         self._request = request
 
     async def read(self, limit: int) -> bytes:
-        declared = self._request.content_length
-        if declared is not None and declared > limit:
-            raise RequestRejected("body-too-large", f"the body declares {declared} bytes; the limit is {limit}")
-        chunks, total = [], 0
-        async for chunk in self._request.content.iter_chunked(1 << 16):
-            total += len(chunk)
-            if total > limit:
-                raise RequestRejected("body-too-large", f"the body exceeds the limit of {limit} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        too_large = RequestRejected("body-too-large", f"the body exceeds the limit of {limit} bytes")
+        return await read_bounded(self._request.content, self._request.content_length, limit, too_large)
 
 
 def _incoming(request: web.Request) -> IncomingRequest:

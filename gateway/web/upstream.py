@@ -6,6 +6,7 @@ import aiohttp
 
 from gateway.errors import UpstreamFailed
 from gateway.ports import UpstreamRequest, UpstreamResponse
+from gateway.web.bounded import read_bounded
 
 __all__ = ["HttpUpstream", "new_session"]
 
@@ -28,25 +29,13 @@ class HttpUpstream:
         self._session = session
         self._max = max_response_bytes
 
-    async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
-        """The whole answer, refused past the size limit (declared or counted while reading)."""
-        too_large = UpstreamFailed("upstream-unavailable", "the recipient's answer exceeds the size limit")
-        if response.content_length is not None and response.content_length > self._max:
-            raise too_large
-        chunks, total = [], 0
-        async for chunk in response.content.iter_any():
-            total += len(chunk)
-            if total > self._max:
-                raise too_large
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         try:
             async with self._session.request(
                 request.method, request.url, headers=request.headers, data=request.body, allow_redirects=False
             ) as response:
-                body = await self._read_body(response)
+                too_large = UpstreamFailed("upstream-unavailable", "the recipient's answer exceeds the size limit")
+                body = await read_bounded(response.content, response.content_length, self._max, too_large)
                 headers = {"Content-Type": response.headers.get("Content-Type", "application/octet-stream")}
                 return UpstreamResponse(response.status, headers, body)
         except TimeoutError as e:
