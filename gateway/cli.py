@@ -1,4 +1,4 @@
-"""The ``gateway`` command: serve, demo, demo-recipient, policy check, audit verify, keys init, token."""
+"""The ``gateway`` command: serve, demo, demo-recipient, policy check|test|explain|diff, audit verify, keys, token."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from aiohttp import web
 from gateway.config import load_config
 from gateway.errors import AuditCorrupt, ConfigError
 from gateway.keys import generate_signing_key, new_secret, write_private
-from gateway.policy.load import load_policy
+from gateway.policy import tools
 from gateway.stores.sqlite_audit import verify_file
 from gateway.telemetry import configure_logging, configure_tracing
 
@@ -81,12 +81,19 @@ def _demo_recipient(args: argparse.Namespace) -> int:
 
 
 def _policy_check(args: argparse.Namespace) -> int:
-    policy = load_policy(Path(args.directory))
-    print(
-        f"policy {policy.name}: {len(policy.rules)} rules, {len(policy.recipients)} recipients, "
-        f"revision {policy.revision}"
-    )
-    return 0
+    return tools.check(Path(args.directory), sys.stdout)
+
+
+def _policy_test(args: argparse.Namespace) -> int:
+    return tools.test(Path(args.directory), sys.stdout, verbose=args.verbose)
+
+
+def _policy_explain(args: argparse.Namespace) -> int:
+    return tools.explain(Path(args.policy), Path(args.request), sys.stdout, as_json=args.json)
+
+
+def _policy_diff(args: argparse.Namespace) -> int:
+    return tools.diff(Path(args.old), Path(args.new), Path(args.cases), sys.stdout)
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
@@ -162,6 +169,20 @@ def _parser() -> argparse.ArgumentParser:
     check = policy.add_parser("check", help="validate and compile a policy directory")
     check.add_argument("directory")
     check.set_defaults(func=_policy_check)
+    test = policy.add_parser("test", help="run the test cases kept beside a policy (DIR/tests/*.yaml)")
+    test.add_argument("directory")
+    test.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    test.set_defaults(func=_policy_test)
+    explain = policy.add_parser("explain", help="decide one request and print the decision and its trace")
+    explain.add_argument("--policy", required=True, help="the policy directory")
+    explain.add_argument("--json", action="store_true", help="print JSON")
+    explain.add_argument("request", help="a JSON or YAML file: a request (and facts), as in a test case")
+    explain.set_defaults(func=_policy_explain)
+    diff = policy.add_parser("diff", help="list the cases whose decision changes between two policy versions")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    diff.add_argument("--cases", required=True, help="a directory of test case files (or a policy directory)")
+    diff.set_defaults(func=_policy_diff)
 
     audit = sub.add_parser("audit", help="regulators' audit tools").add_subparsers(dest="action", required=True)
     verify = audit.add_parser("verify", help="verify the audit trail's hash chain")

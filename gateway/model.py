@@ -10,19 +10,24 @@ Raw identifier values exist only in :class:`Subject.key_value` and in the body i
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import NamedTuple
 
 __all__ = [
     "Classification",
+    "Consent",
     "Decision",
     "Effect",
+    "Explanation",
+    "Facts",
     "Finding",
     "Json",
     "Level",
     "MechanismRef",
+    "MechanismTried",
     "Obligation",
     "Principal",
     "RuleHit",
@@ -49,6 +54,7 @@ class Level(IntEnum):
 class Effect(StrEnum):
     ALLOW = "allow"
     DENY = "deny"
+    OBLIGE = "oblige"  # a rule that only adds obligations to an allowed transfer; never a decision's effect
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +84,12 @@ class Subject(NamedTuple):
     key_detector: str
     key_value: str
     finding_count: int
+    categories: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return (
-            f"Subject(pointer={self.pointer!r}, key_detector={self.key_detector!r}, finding_count={self.finding_count})"
+            f"Subject(pointer={self.pointer!r}, key_detector={self.key_detector!r}, "
+            f"finding_count={self.finding_count}, categories={sorted(self.categories)!r})"
         )
 
 
@@ -123,13 +131,55 @@ class Transfer:
 
 @dataclass(frozen=True, slots=True)
 class Obligation:
-    """Something the body must undergo before it leaves: ``mask`` or ``redact`` the given categories."""
+    """An edit the body must undergo before it leaves: ``redact``, ``mask``, ``pseudonymise`` or ``generalise``.
+
+    The values it applies to are those of ``categories`` or ``detectors`` (as classified) and those at ``paths``
+    (JSON pointers in which ``*`` is any one key or index). ``key`` names the pseudonymisation key, ``to`` the
+    precision a date is generalised to (``year`` or ``month``).
+    """
 
     action: str
     categories: tuple[str, ...]
     rule_id: str
     keep_first: int = 0
     keep_last: int = 0
+    detectors: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    key: str | None = None
+    to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """A consent record as a fact of the decision: what one individual agreed to, and whether it still stands."""
+
+    id: str
+    recipients: frozenset[str]
+    purposes: frozenset[str]
+    categories: frozenset[str]
+    separate: bool
+    given_by: str  # individual | guardian
+    notice: frozenset[str]  # the notice fields shown before consent was given
+    given_at: datetime
+    expires_at: datetime | None = None
+    withdrawn: bool = False
+
+    def stands(self, now: datetime) -> bool:
+        """Given, not withdrawn, not expired at ``now``."""
+        return not self.withdrawn and self.given_at <= now and (self.expires_at is None or now < self.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the decision knows besides the request: year-to-date counts and the individuals' consents.
+
+    The counts are of individuals sent abroad by this exporter since 1 January, this transfer included;
+    ``consents`` are keyed by the JSON pointer of the individual in this body.
+    """
+
+    ytd_personal: int
+    ytd_sensitive: int
+    consents: Mapping[str, tuple[Consent, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +201,50 @@ class MechanismRef:
 
 
 @dataclass(frozen=True, slots=True)
+class MechanismTried:
+    """One mechanism an ``allow`` rule could rely on, and why it was or was not chosen."""
+
+    rule_id: str
+    mechanism: str
+    reference: str | None
+    chosen: bool
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a decision came out as it did, in words an enterprise engineer understands."""
+
+    level: str
+    individuals: int
+    sensitive_individuals: int
+    ytd_personal: int
+    ytd_sensitive: int
+    mechanisms: tuple[MechanismTried, ...] = ()
+    consent: tuple[str, ...] = ()  # what the consent requirements found
+
+    def lines(self) -> list[str]:
+        """The explanation as sentences, in the order a reader needs them."""
+        out = [
+            f"Highest data level found: {self.level}; {self.individuals} individual(s) in this transfer, "
+            f"{self.sensitive_individuals} with sensitive personal information.",
+            f"Exporter's individuals since 1 January, this transfer included: {self.ytd_personal} "
+            f"({self.ytd_sensitive} with sensitive personal information).",
+        ]
+        for m in self.mechanisms:
+            ref = f" {m.reference}" if m.reference else ""
+            out.append(f"{'Chosen' if m.chosen else 'Not chosen'}: {m.mechanism}{ref} (rule {m.rule_id}): {m.why}")
+        out.extend(self.consent)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
-    """The policy's answer for one transfer. A denial is a value, not an exception."""
+    """The policy's answer for one transfer. A denial is a value, not an exception.
+
+    ``dropped`` names the individuals (JSON pointers) removed for want of consent; ``consents`` the consent
+    records relied on.
+    """
 
     effect: Effect
     deciding: RuleHit | None
@@ -160,6 +252,9 @@ class Decision:
     policy_revision: str
     mechanism: MechanismRef | None = None
     obligations: tuple[Obligation, ...] = ()
+    dropped: tuple[str, ...] = ()
+    consents: tuple[str, ...] = ()
+    explanation: Explanation | None = None
 
     @property
     def allowed(self) -> bool:

@@ -15,16 +15,26 @@ from datetime import datetime
 import structlog
 from opentelemetry.trace import Tracer
 
-from gateway.audit.record import body_digest, decision_record, encode, outcome_record, rejection_record
+from gateway.audit.record import (
+    body_digest,
+    decision_record,
+    encode,
+    explanation_json,
+    outcome_record,
+    rejection_record,
+)
 from gateway.auth import TokenVerifier
 from gateway.classify import scan, scrub_text
+from gateway.classify.age import flag_minors
 from gateway.config import Limits, Route
 from gateway.errors import PROBLEMS, AuditUnavailable, GatewayError, Overloaded, RequestRejected, UpstreamFailed
 from gateway.model import Classification, Decision, Effect, Json, Principal, Transfer
 from gateway.payload import parse_json, parse_media_type
 from gateway.policy.compiled import CompiledPolicy, Recipient
+from gateway.policy.context import CORRIDOR_TIME
 from gateway.policy.decide import decide
-from gateway.policy.obligations import apply_edits, plan_edits
+from gateway.policy.facts import facts_of_this_transfer
+from gateway.policy.obligations import apply_edits, drop_subjects, plan_edits
 from gateway.ports import AuditLog, BodySource, Clock, Upstream, UpstreamRequest
 from gateway.problems import MEDIA_TYPE, problem_document
 
@@ -49,6 +59,7 @@ class Gateway:
     clock: Clock
     subject_key: bytes = field(repr=False)
     new_id: Callable[[], str]
+    pseudonym_keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     tracer: Tracer | None = None  # spans per step only when tracing is configured; no-op spans still cost
 
 
@@ -99,7 +110,7 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
     1. Resolve the route -> recipient, jurisdiction, purpose, scenario.
     2. Read and parse the body within the size and depth limits; only media types the policy accepts.
     3. Classify the body (pure): findings with JSON pointers, grouped into data subjects.
-    4. Gather facts: the recipient and its mechanisms from the policy (consent and counters come later).
+    4. Gather facts: individuals and their ages, year-to-date counts, consent records.
     5. Decide (pure, time passed in): allow or deny, mechanism, obligations, reasons.
     6. Audit the decision durably; if the log cannot take it, nothing is forwarded (503).
     7. Transform the body by the obligations (pure).
@@ -126,11 +137,12 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         return await _rejected(gw, req, e, decision_id, now, principal, policy.revision, len(raw))
 
     with _step(gw, "gateway.classify"):
-        classification = scan(doc)  # (3)
-    # (4) The facts so far: the recipient and the mechanisms it holds, from the policy (found in step 1).
+        classification = flag_minors(scan(doc), now.astimezone(CORRIDOR_TIME).date())  # (3)
+    # (4) Until the counter and consent stores exist, the counts are this transfer's alone and no consent is known.
+    facts = facts_of_this_transfer(classification, policy)
     with _step(gw, "gateway.decide"):
-        decision = decide(policy, transfer, classification, now)  # (5)
-        edits = plan_edits(classification, decision.obligations) if decision.allowed else ()
+        decision = decide(policy, transfer, classification, facts, now)  # (5)
+        edits = plan_edits(classification, decision.obligations, doc, decision.dropped) if decision.allowed else ()
     record = decision_record(
         transfer,
         classification=classification,
@@ -149,7 +161,10 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
     if not decision.allowed:
         return _denied(decision, transfer, classification, index)  # (10) refused: nothing leaves
 
-    forwarded = raw if not edits else _dump(apply_edits(doc, edits))  # (7)
+    if edits or decision.dropped:  # (7)
+        forwarded = _dump(drop_subjects(apply_edits(doc, edits, gw.pseudonym_keys), decision.dropped))
+    else:
+        forwarded = raw
     headers = {"Gateway-Decision-Id": decision_id}
     if req.content_type:
         headers["Content-Type"] = req.content_type
@@ -286,6 +301,7 @@ def _denied(decision: Decision, transfer: Transfer, classification: Classificati
         rule_id=decision.rule_id,
         legal=hit.legal if hit else None,
         policy_revision=decision.policy_revision,
+        explanation=explanation_json(decision),
     )
 
 
@@ -300,6 +316,7 @@ def _problem(
     rule_id: str | None = None,
     legal: str | None = None,
     policy_revision: str | None = None,
+    explanation: Json = None,
 ) -> Answer:
     categories: list[Json] | None = list(sorted(classification.categories)) if classification else None
     body = problem_document(
@@ -311,6 +328,7 @@ def _problem(
         legal=legal,
         policy_revision=policy_revision,
         categories=categories,
+        explanation=explanation,
     )
     return Answer(
         status=PROBLEMS[kind].status,

@@ -22,6 +22,7 @@ __all__ = [
     "body_digest",
     "decision_record",
     "encode",
+    "explanation_json",
     "outcome_record",
     "rejection_record",
     "subject_keys",
@@ -67,6 +68,25 @@ def _clean(text: str | None) -> str | None:
     return None if text is None else scrub_text(text)
 
 
+def explanation_json(decision: Decision) -> Json:
+    """The explanation of a decision as JSON: the mechanisms tried and what the consent checks found."""
+    e = decision.explanation
+    if e is None:
+        return None
+    return {
+        "level": e.level,
+        "individuals": e.individuals,
+        "sensitive_individuals": e.sensitive_individuals,
+        "ytd_personal": e.ytd_personal,
+        "ytd_sensitive": e.ytd_sensitive,
+        "mechanisms": [
+            {"rule": m.rule_id, "mechanism": m.mechanism, "reference": m.reference, "chosen": m.chosen, "why": m.why}
+            for m in e.mechanisms
+        ],
+        "consent": [scrub_text(line) for line in e.consent],
+    }
+
+
 def decision_record(
     transfer: Transfer,
     *,
@@ -79,6 +99,7 @@ def decision_record(
     recipient_name: str | None,
 ) -> dict[str, Json]:
     """The record written before anything is forwarded (step 6)."""
+    dropped = frozenset(decision.dropped)
     touched: dict[str, list[str]] = {}
     for e in edits:
         # A pointer can hold an identifier used as an object key: the record keeps its category instead.
@@ -118,6 +139,9 @@ def decision_record(
         ),
         "effect": decision.effect.value,
         "problem": None if decision.allowed else "policy-denied",
+        "dropped": list(subject_keys(subject_key, tuple(s for s in classification.subjects if s.pointer in dropped))),
+        "consents": [scrub_text(c) for c in decision.consents],
+        "explanation": explanation_json(decision),
     }
 
 
@@ -176,4 +200,30 @@ def outcome_record(
         "response_bytes": response_bytes,
         "latency_us": latency_us,
         "fault": fault,
+    }
+
+
+def policy_record(
+    *,
+    time: datetime,
+    policy: str,
+    previous_revision: str,
+    revision: str,
+    requested_by: str,
+    via: str,
+    source: str,
+    signed_by: str | None,
+) -> dict[str, Json]:
+    """The record of a policy change: from then on, decisions name ``revision`` (who asked: operator or signal)."""
+    return {
+        "v": RECORD_VERSION,
+        "kind": "policy",
+        "time": timestamp(time),
+        "policy": policy,
+        "previous_revision": previous_revision,
+        "revision": revision,
+        "requested_by": _clean(requested_by),
+        "via": via,
+        "source": _clean(source),
+        "signed_by": signed_by,
     }

@@ -542,7 +542,8 @@ def _classification(hits: list[_Hit], categories: Mapping[str, str] | None) -> C
         group = by_holder[holder]
         key = group[0] if len(group) == 1 else _strongest(group)
         detector = key[0]
-        subjects.append(Subject(holder, detector, f"{detector}:{normalise(detector, key[4])}", len(group)))
+        kinds = frozenset([category.get(m[0], "PI") for m in group])
+        subjects.append(Subject(holder, detector, f"{detector}:{normalise(detector, key[4])}", len(group), kinds))
     return Classification(tuple(findings), tuple(subjects))
 
 

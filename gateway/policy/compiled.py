@@ -1,28 +1,67 @@
-"""The compiled form of a policy: what :func:`gateway.policy.decide.decide` evaluates. Frozen, no I/O."""
+"""The compiled form of a policy: what :func:`gateway.policy.decide.decide` evaluates. Frozen, no I/O.
+
+Conditions are compiled to predicates over a :class:`Context` built once per decision, and rules are indexed by
+the recipient and origin they name, so a decision evaluates only the rules that could apply to its transfer.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from gateway.model import Effect, Level, Obligation
 
-__all__ = ["CompiledPolicy", "HeldMechanism", "Recipient", "Rule", "When"]
+if TYPE_CHECKING:
+    from gateway.policy.context import Context
+
+__all__ = [
+    "CompiledPolicy",
+    "ConsentRequirement",
+    "Exporter",
+    "HeldMechanism",
+    "MechanismKind",
+    "Predicate",
+    "Recipient",
+    "Rule",
+]
+
+Predicate = Callable[["Context"], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class MechanismKind:
+    """A mechanism of the vocabulary: ``held`` by a recipient, or an ``exemption``/``consent`` a rule relies on."""
+
+    id: str
+    kind: str
+    basis: str
+    requires_countries: bool = False
+    related_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class HeldMechanism:
-    """A transfer mechanism a recipient holds: its id, reference number, validity and covered categories."""
+    """A transfer mechanism a recipient holds: reference number, validity, covered categories and limits."""
 
     mechanism: str
     reference: str
     valid_from: date
     valid_until: date
     categories: frozenset[str]
+    max_individuals: int | None = None
+    countries: frozenset[str] | None = None
 
-    def covers(self, categories: frozenset[str], on: date) -> bool:
-        """Whether this mechanism is in force ``on`` that day and covers every category in ``categories``."""
-        return self.valid_from <= on <= self.valid_until and categories <= self.categories
+
+@dataclass(frozen=True, slots=True)
+class Exporter:
+    """An enterprise admitted to the sandbox: where it exports from, and whether it is a CIIO."""
+
+    id: str
+    name: str
+    jurisdiction: str
+    ciio: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,44 +75,36 @@ class Recipient:
     related: bool
     purposes: frozenset[str]
     mechanisms: tuple[HeldMechanism, ...]
-
-    def mechanism_for(self, wanted: tuple[str, ...], categories: frozenset[str], on: date) -> HeldMechanism | None:
-        """The first of ``wanted`` (in the rule's order) held, in force and covering ``categories``."""
-        for mechanism_id in wanted:
-            for held in self.mechanisms:
-                if held.mechanism == mechanism_id and held.covers(categories, on):
-                    return held
-        return None
+    routes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
-class When:
-    """A rule's conditions; all that are set must hold. ``None`` means "not constrained"."""
+class ConsentRequirement:
+    """Individuals holding any of ``categories`` need a consent record that covers this transfer."""
 
-    routes: frozenset[str] | None = None
-    recipients: frozenset[str] | None = None
-    jurisdictions: frozenset[str] | None = None
-    purposes: frozenset[str] | None = None
-    scenarios: frozenset[str] | None = None
-    categories_any: frozenset[str] | None = None
-    categories_none: frozenset[str] | None = None
-    level_at_least: Level | None = None
-    level_at_most: Level | None = None
-    purpose_permitted: bool | None = None
-    recipient_lacks_mechanism: tuple[str, ...] | None = None
+    rule_id: str
+    categories: frozenset[str]
+    separate: bool
+    given_by: str | None  # None: anyone; "guardian" for children
+    notice: frozenset[str]
+    on_missing: str  # refuse | drop
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One rule: conditions, an effect, and for ``allow`` the mechanisms it may rely on and its obligations."""
+    """One rule: a compiled condition, an effect, and what an ``allow``/``oblige`` brings with it."""
 
     id: str
-    reason: str
+    description: str
     legal: str
-    when: When
     effect: Effect
+    when: Predicate
     mechanisms: tuple[str, ...] = ()
     obligations: tuple[Obligation, ...] = ()
+    consent: tuple[ConsentRequirement, ...] = ()
+    recipients: frozenset[str] | None = None  # the index: None means any
+    origins: frozenset[str] | None = None
+    line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +117,26 @@ class CompiledPolicy:
     recipients: dict[str, Recipient]
     rules: tuple[Rule, ...]
     accept_content_types: frozenset[str]
+    exporters: dict[str, Exporter] = field(default_factory=dict)
+    mechanisms: dict[str, MechanismKind] = field(default_factory=dict)
+    routes: dict[str, str] = field(default_factory=dict)  # route -> recipient id
+    pseudonym_keys: frozenset[str] = frozenset()
+    disabled: tuple[str, ...] = ()  # ids of rules switched off with ``enabled: false``
+    _index: dict[tuple[str | None, str | None], tuple[Rule, ...]] = field(default_factory=dict, repr=False)
 
     def level_of(self, categories: frozenset[str]) -> Level:
         """The highest level among ``categories``; general (L1) when there is no classified data."""
-        return max((self.levels[c] for c in categories), default=Level.GENERAL)
+        return max((self.levels.get(c, Level.PERSONAL) for c in categories), default=Level.GENERAL)
+
+    def rules_for(self, recipient: str | None, origin: str | None) -> tuple[Rule, ...]:
+        """The rules, in file order, that could match a transfer to ``recipient`` from ``origin``."""
+        key = (recipient, origin)
+        found = self._index.get(key)
+        if found is None:
+            found = tuple(
+                r
+                for r in self.rules
+                if (r.recipients is None or recipient in r.recipients) and (r.origins is None or origin in r.origins)
+            )
+            self._index[key] = found  # a benign race: two threads compute the same tuple
+        return found

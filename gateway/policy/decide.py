@@ -1,90 +1,191 @@
-"""Decide on one transfer (step 5 of the data path). Pure: the time is an argument.
+"""Decide on one transfer (step 5 of the data path). Pure: the facts and the time are arguments.
 
-Every rule whose conditions hold is a hit. A deny hit wins over any allow (the first deny in file order decides);
-otherwise the first allow hit decides and names the mechanism relied on, and the obligations of every allow hit
-apply. No hit means deny.
+Every rule whose conditions hold is a hit; an ``allow`` that names mechanisms is a hit only if one is available.
+A deny hit wins over everything (the first deny in file order is named). Otherwise the consent requirements of the
+hits are checked for every individual: one that must refuse refuses, one that may drop removes that individual's
+record. Otherwise the first allow hit decides and names the mechanism relied on, and the obligations of every allow
+and oblige hit apply. No allow hit means deny.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import datetime
 
-from gateway.model import Classification, Decision, Effect, MechanismRef, Obligation, RuleHit, Transfer
-from gateway.policy.compiled import CompiledPolicy, HeldMechanism, Recipient, Rule, When
+from gateway.model import (
+    Classification,
+    Consent,
+    Decision,
+    Effect,
+    Explanation,
+    Facts,
+    MechanismRef,
+    MechanismTried,
+    Obligation,
+    RuleHit,
+    Subject,
+    Transfer,
+)
+from gateway.policy.compiled import CompiledPolicy, ConsentRequirement, Rule
+from gateway.policy.context import Context, build_context
 
-__all__ = ["decide"]
+__all__ = ["NO_RULE_REASON", "decide"]
 
-
-@dataclass(frozen=True, slots=True)
-class _Context:
-    transfer: Transfer
-    recipient: Recipient | None
-    categories: frozenset[str]
-    policy: CompiledPolicy
-    now: datetime
-
-
-def _within(value: str, allowed: frozenset[str] | None) -> bool:
-    return allowed is None or value in allowed
-
-
-def _holds(when: When, ctx: _Context) -> bool:
-    """Whether every condition set in ``when`` holds (conditions left unset always hold)."""
-    t = ctx.transfer
-    level = ctx.policy.level_of(ctx.categories)
-    permitted = ctx.recipient is not None and t.purpose in ctx.recipient.purposes
-    return (
-        _within(t.route, when.routes)
-        and _within(t.recipient, when.recipients)
-        and _within(t.jurisdiction, when.jurisdictions)
-        and _within(t.purpose, when.purposes)
-        and _within(t.scenario, when.scenarios)
-        and (when.categories_any is None or bool(ctx.categories & when.categories_any))
-        and (when.categories_none is None or not ctx.categories & when.categories_none)
-        and (when.level_at_least is None or level >= when.level_at_least)
-        and (when.level_at_most is None or level <= when.level_at_most)
-        and (when.purpose_permitted is None or permitted == when.purpose_permitted)
-        and (when.recipient_lacks_mechanism is None or _mechanism(ctx, when.recipient_lacks_mechanism) is None)
-    )
-
-
-def _mechanism(ctx: _Context, wanted: tuple[str, ...]) -> HeldMechanism | None:
-    if ctx.recipient is None:
-        return None
-    return ctx.recipient.mechanism_for(wanted, ctx.categories, ctx.now.date())
+NO_RULE_REASON = "No policy rule allows this transfer; anything not allowed is refused."
 
 
 def _hit(rule: Rule) -> RuleHit:
-    return RuleHit(rule.id, rule.effect, rule.reason, rule.legal)
+    return RuleHit(rule.id, rule.effect, rule.description, rule.legal)
 
 
-def decide(policy: CompiledPolicy, transfer: Transfer, classification: Classification, now: datetime) -> Decision:
-    """Allow or deny ``transfer`` under ``policy`` at time ``now``."""
-    ctx = _Context(transfer, policy.recipients.get(transfer.recipient), classification.categories, policy, now)
+def _explanation(ctx: Context, tried: list[MechanismTried], consent: tuple[str, ...] = ()) -> Explanation:
+    return Explanation(
+        level=ctx.level.name.lower(),
+        individuals=ctx.individuals,
+        sensitive_individuals=ctx.sensitive_individuals,
+        ytd_personal=ctx.facts.ytd_personal,
+        ytd_sensitive=ctx.facts.ytd_sensitive,
+        mechanisms=tuple(tried),
+        consent=consent,
+    )
+
+
+def _try_mechanisms(ctx: Context, rule: Rule, tried: list[MechanismTried], record: bool) -> MechanismRef | None:
+    """The first available mechanism of ``rule``; each one looked at goes into ``tried`` when ``record``."""
+    chosen: MechanismRef | None = None
+    for mechanism in rule.mechanisms:
+        if chosen is not None:
+            if record:
+                tried.append(MechanismTried(rule.id, mechanism, None, False, f"{chosen.mechanism} comes first"))
+            continue
+        found = ctx.availability(mechanism)
+        if found.ref is not None:
+            chosen = found.ref
+        if record:
+            reference = found.ref.reference if found.ref and found.ref.reference != "" else None
+            tried.append(MechanismTried(rule.id, mechanism, reference, found.ref is not None, found.why))
+    return chosen
+
+
+def decide(
+    policy: CompiledPolicy, transfer: Transfer, classification: Classification, facts: Facts, now: datetime
+) -> Decision:
+    """Allow or deny ``transfer`` under ``policy`` at time ``now``, with the reasons."""
+    ctx = build_context(policy, transfer, classification, facts, now)
     hits: list[RuleHit] = []
+    tried: list[MechanismTried] = []
     first_deny: RuleHit | None = None
-    first_allow: tuple[RuleHit, HeldMechanism | None] | None = None
-    obligations: list[Obligation] = []
-    for rule in policy.rules:
-        if not _holds(rule.when, ctx):
+    deciding: tuple[RuleHit, MechanismRef | None] | None = None
+    applying: list[Rule] = []  # allow and oblige hits: their obligations and consent requirements
+    for rule in policy.rules_for(transfer.recipient, ctx.origin):
+        if not rule.when(ctx):
+            continue
+        if rule.effect is Effect.DENY:
+            hit = _hit(rule)
+            hits.append(hit)
+            first_deny = first_deny or hit
             continue
         held = None
         if rule.effect is Effect.ALLOW and rule.mechanisms:
-            held = _mechanism(ctx, rule.mechanisms)
+            held = _try_mechanisms(ctx, rule, tried, record=deciding is None)
             if held is None:
-                continue  # an allow that needs a mechanism the recipient does not hold does not apply
+                continue  # an allow whose mechanisms are all unavailable does not apply
         hit = _hit(rule)
         hits.append(hit)
-        if rule.effect is Effect.DENY:
-            first_deny = first_deny or hit
-        else:
-            first_allow = first_allow or (hit, held)
-            obligations.extend(rule.obligations)
+        applying.append(rule)
+        if rule.effect is Effect.ALLOW and deciding is None:
+            deciding = (hit, held)
     if first_deny is not None:
-        return Decision(Effect.DENY, first_deny, tuple(hits), policy.revision)
-    if first_allow is not None:
-        hit, held = first_allow
-        mechanism = MechanismRef(held.mechanism, held.reference) if held else None
-        return Decision(Effect.ALLOW, hit, tuple(hits), policy.revision, mechanism, tuple(obligations))
-    return Decision(Effect.DENY, None, (), policy.revision)
+        return Decision(Effect.DENY, first_deny, tuple(hits), policy.revision, explanation=_explanation(ctx, tried))
+    if deciding is None:
+        return Decision(Effect.DENY, None, tuple(hits), policy.revision, explanation=_explanation(ctx, tried))
+    requirements = [(rule, req) for rule in applying for req in rule.consent]
+    dropped: list[str] = []
+    relied: list[str] = []
+    notes: list[str] = []
+    for rule, req in requirements:
+        refusal = _check_consent(ctx, classification.subjects, rule, req, dropped, relied, notes)
+        if refusal is not None:
+            explanation = _explanation(ctx, tried, tuple(notes))
+            return Decision(Effect.DENY, refusal, tuple(hits), policy.revision, explanation=explanation)
+    hit, held = deciding
+    obligations: list[Obligation] = [o for rule in applying for o in rule.obligations]
+    return Decision(
+        Effect.ALLOW,
+        hit,
+        tuple(hits),
+        policy.revision,
+        held,
+        tuple(obligations),
+        dropped=tuple(sorted(set(dropped))),
+        consents=tuple(sorted(set(relied))),
+        explanation=_explanation(ctx, tried, tuple(notes)),
+    )
+
+
+def _consent_gaps(consent: Consent, ctx: Context, req: ConsentRequirement, needed: frozenset[str]) -> Iterator[str]:
+    """Why ``consent`` does not cover this transfer for this individual, most basic reason first."""
+    t = ctx.transfer
+    if consent.withdrawn:
+        yield f"consent {consent.id} was withdrawn"
+    if consent.given_at > ctx.now:
+        yield f"consent {consent.id} is dated after this transfer"
+    if consent.expires_at is not None and ctx.now >= consent.expires_at:
+        yield f"consent {consent.id} expired"
+    if t.recipient not in consent.recipients:
+        yield f"consent {consent.id} does not name the recipient {t.recipient}"
+    if t.purpose not in consent.purposes:
+        yield f"consent {consent.id} does not cover the purpose {t.purpose}"
+    uncovered = sorted(needed - consent.categories)
+    if uncovered:
+        yield f"consent {consent.id} does not cover {', '.join(uncovered)}"
+    if req.separate and not consent.separate:
+        yield f"consent {consent.id} is not separate consent (单独同意) for this transfer"
+    if req.given_by == "guardian" and consent.given_by != "guardian":
+        yield f"consent {consent.id} was not given by a parent or guardian"
+    missing = sorted(req.notice - consent.notice)
+    if missing:
+        yield f"consent {consent.id} was given without notice of {', '.join(missing)}"
+
+
+def _check_consent(
+    ctx: Context,
+    subjects: tuple[Subject, ...],
+    rule: Rule,
+    req: ConsentRequirement,
+    dropped: list[str],
+    relied: list[str],
+    notes: list[str],
+) -> RuleHit | None:
+    """Check ``req`` for every individual it concerns; a refusal when one lacks consent and ``req`` refuses."""
+    concerned = 0
+    gaps: list[tuple[str, str]] = []
+    for subject in subjects:
+        needed = subject.categories & req.categories
+        if not needed or subject.pointer in dropped:
+            continue
+        concerned += 1
+        reasons = []
+        for consent in ctx.facts.consents.get(subject.pointer, ()):
+            gap = next(_consent_gaps(consent, ctx, req, needed), None)
+            if gap is None:
+                relied.append(consent.id)
+                break
+            reasons.append(gap)
+        else:
+            gaps.append((subject.pointer, reasons[0] if reasons else "no consent is recorded"))
+    if not gaps:
+        if concerned:
+            notes.append(f"Consent required by rule {rule.id}: all {concerned} individual(s) concerned have it.")
+        return None
+    where = "; ".join(f"{pointer or '/'}: {why}" for pointer, why in gaps[:5])
+    more = f" (and {len(gaps) - 5} more)" if len(gaps) > 5 else ""
+    summary = f"{len(gaps)} of {concerned} individual(s) lack the consent rule {rule.id} requires: {where}{more}."
+    if req.on_missing == "drop" and all(pointer for pointer, _ in gaps):
+        dropped.extend(pointer for pointer, _ in gaps)
+        notes.append(summary + " Their records were removed before forwarding.")
+        return None
+    if req.on_missing == "drop":
+        summary += " The whole body is that individual's record, so nothing would be left to send."
+    notes.append(summary)
+    return RuleHit(rule.id, Effect.DENY, f"{rule.description} {summary}", rule.legal)

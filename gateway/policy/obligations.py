@@ -1,24 +1,34 @@
 """Plan and apply a decision's obligations to a JSON body (steps 6 and 7). Pure.
 
-The plan (which pointers are masked or redacted, by which rule) goes into the audit record before anything
-leaves; applying it yields the document that is forwarded. Redaction wins over masking where both apply.
+The plan (which pointers are redacted, pseudonymised, generalised or masked, by which rule, and which individuals
+are dropped) goes into the audit record before anything leaves; applying it yields the document that is forwarded.
+Where several obligations reach one value, the strongest wins: redact, then pseudonymise, generalise, mask.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
+from collections.abc import Iterator, Mapping
 from itertools import groupby
 from typing import NamedTuple
 
-from gateway.model import Classification, Json, Obligation
+from gateway.model import Classification, Finding, Json, Obligation
 
-__all__ = ["REDACTED", "Edit", "apply_edits", "plan_edits"]
+__all__ = ["PSEUDONYM_PREFIX", "REDACTED", "Edit", "apply_edits", "drop_subjects", "plan_edits"]
 
 REDACTED = "[REDACTED]"
+PSEUDONYM_PREFIX = "pn:"
+_STRENGTH = {"redact": 4, "pseudonymise": 3, "generalise": 2, "mask": 1}
 
 
 class Edit(NamedTuple):
-    """One change to one value: a span (or the whole value when ``end`` is None) masked or redacted."""
+    """One change to one value: a span (or the whole value when ``end`` is None) and what happens to it.
+
+    ``param`` is the pseudonymisation key's name, or the precision of a generalised date.
+    """
 
     pointer: str
     start: int
@@ -27,29 +37,69 @@ class Edit(NamedTuple):
     rule_id: str
     keep_first: int = 0
     keep_last: int = 0
+    param: str | None = None
 
 
-def plan_edits(classification: Classification, obligations: tuple[Obligation, ...]) -> tuple[Edit, ...]:
-    """The edits that ``obligations`` require on the classified findings, one per finding at most."""
+def _edit(pointer: str, start: int, end: int | None, o: Obligation) -> Edit:
+    return Edit(pointer, start, end, o.action, o.rule_id, o.keep_first, o.keep_last, o.key or o.to)
+
+
+def _within(pointer: str, dropped: frozenset[str]) -> bool:
+    return any(pointer == d or pointer.startswith(d + "/") for d in dropped)
+
+
+def _matches(doc: Json, tokens: list[str], pointer: str = "") -> Iterator[str]:
+    """The pointers in ``doc`` that a path pattern (tokens, ``*`` for any one) names, scalars only."""
+    if not tokens:
+        if not isinstance(doc, (dict, list)):
+            yield pointer
+        return
+    head, rest = tokens[0], tokens[1:]
+    if isinstance(doc, dict):
+        if head == "*":
+            for key, value in doc.items():
+                yield from _matches(value, rest, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}")
+        else:
+            key = head.replace("~1", "/").replace("~0", "~")
+            if key in doc:
+                yield from _matches(doc[key], rest, f"{pointer}/{head}")
+    elif isinstance(doc, list):
+        if head == "*":
+            for i, value in enumerate(doc):
+                yield from _matches(value, rest, f"{pointer}/{i}")
+        elif head.isdigit() and int(head) < len(doc):
+            yield from _matches(doc[int(head)], rest, f"{pointer}/{head}")
+
+
+def plan_edits(
+    classification: Classification,
+    obligations: tuple[Obligation, ...],
+    doc: Json = None,
+    dropped: tuple[str, ...] = (),
+) -> tuple[Edit, ...]:
+    """The edits that ``obligations`` require, one per value (or span) at most, none inside a dropped record."""
     chosen: dict[tuple[str, int, int | None], Edit] = {}
+    gone = frozenset(dropped)
+
+    def offer(key: tuple[str, int, int | None], edit: Edit) -> None:
+        held = chosen.get(key)
+        if held is None or _STRENGTH[edit.action] > _STRENGTH[held.action]:
+            chosen[key] = edit
+
     for obligation in obligations:
-        wanted = set(obligation.categories)
-        for f in classification.findings:
-            if f.category not in wanted:
-                continue
-            key = (f.pointer, f.start, f.end)
-            edit = Edit(
-                f.pointer,
-                f.start,
-                f.end,
-                obligation.action,
-                obligation.rule_id,
-                obligation.keep_first,
-                obligation.keep_last,
-            )
-            if key not in chosen or (edit.action == "redact" and chosen[key].action != "redact"):
-                chosen[key] = edit
-    return tuple(sorted(chosen.values(), key=lambda e: (e.pointer, e.start)))
+        categories, detectors = set(obligation.categories), set(obligation.detectors)
+        if categories or detectors:
+            f: Finding
+            for f in classification.findings:
+                if f.end is None and f.start == 0 and f.detector == "age_from_resident_id":
+                    continue  # an age flag marks an individual's record, not a value to edit
+                if f.category in categories or f.detector in detectors:
+                    offer((f.pointer, f.start, f.end), _edit(f.pointer, f.start, f.end, obligation))
+        for path in obligation.paths:
+            for pointer in _matches(doc, path.split("/")[1:]):
+                offer((pointer, 0, None), _edit(pointer, 0, None, obligation))
+    edits = (e for e in chosen.values() if not gone or not _within(e.pointer, gone))
+    return tuple(sorted(edits, key=lambda e: (e.pointer, e.start)))
 
 
 _MASKABLE = re.compile(r"[^\W_]")  # letters and digits of any script; separators stay readable
@@ -66,30 +116,54 @@ def _mask(text: str, keep_first: int, keep_last: int) -> str:
     return text[:keep_first] + masked + text[end:]
 
 
-def _edit_span(text: str, e: Edit) -> str:
+_DATE = re.compile(r"(\d{4})-(\d{2})(?:-\d{2})?(?:[T ][0-9:.+\-Z]*)?")
+
+
+def _generalise(text: str, to: str | None) -> str:
+    m = _DATE.fullmatch(text.strip())
+    if m is None:
+        return REDACTED  # not a date this obligation can coarsen: nothing finer than asked for may leave
+    return m.group(1) if to == "year" else f"{m.group(1)}-{m.group(2)}"
+
+
+def _pseudonym(text: str, key: bytes) -> str:
+    digest = hmac.new(key, text.encode(), hashlib.sha256).digest()[:15]
+    return PSEUDONYM_PREFIX + base64.b32encode(digest).decode().lower()
+
+
+def _replacement(span: str, e: Edit, keys: Mapping[str, bytes]) -> str:
+    if e.action == "redact":
+        return REDACTED
+    if e.action == "pseudonymise":
+        return _pseudonym(span, keys[e.param or ""])
+    if e.action == "generalise":
+        return _generalise(span, e.param)
+    return _mask(span, e.keep_first, e.keep_last)
+
+
+def _edit_span(text: str, e: Edit, keys: Mapping[str, bytes]) -> str:
     end = len(text) if e.end is None else e.end
-    replacement = REDACTED if e.action == "redact" else _mask(text[e.start : end], e.keep_first, e.keep_last)
-    return text[: e.start] + replacement + text[end:]
+    return text[: e.start] + _replacement(text[e.start : end], e, keys) + text[end:]
 
 
-def _edit_text(text: str, edits: list[Edit]) -> str:
+def _edit_text(text: str, edits: list[Edit], keys: Mapping[str, bytes]) -> str:
     if len(edits) == 1:
-        return _edit_span(text, edits[0])
+        return _edit_span(text, edits[0], keys)
     # Right to left so earlier offsets stay valid; an edit overlapping one already applied is skipped.
     floor = len(text) + 1
     for e in sorted(edits, key=lambda e: e.start, reverse=True):
         if (len(text) if e.end is None else e.end) > floor:
             continue
-        text = _edit_span(text, e)
+        text = _edit_span(text, e, keys)
         floor = e.start
     return text
 
 
-def _edited_value(value: Json, edits: list[Edit]) -> Json:
+def _edited_value(value: Json, edits: list[Edit], keys: Mapping[str, bytes]) -> Json:
     if isinstance(value, str):
-        return _edit_text(value, edits)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return _edit_text(str(value), edits)
+        return _edit_text(value, edits, keys)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _edit_text(str(value), edits, keys)
     return value
 
 
@@ -126,15 +200,17 @@ def _copy_of(pointer: str, copies: dict[str, dict[str, Json] | list[Json]]) -> d
     return copy
 
 
-def apply_edits(doc: Json, edits: tuple[Edit, ...]) -> Json:
+def apply_edits(doc: Json, edits: tuple[Edit, ...], keys: Mapping[str, bytes] | None = None) -> Json:
     """The document with ``edits`` applied; ``doc`` itself is left unchanged.
 
-    Each container on the path of an edit is copied once, when first reached; the rest of the document is shared.
+    ``keys`` holds the pseudonymisation keys by name. Each container on the path of an edit is copied once, when
+    first reached; the rest of the document is shared.
     """
     if not edits:
         return doc
+    keys = keys or {}
     if not isinstance(doc, (dict, list)):
-        return _edited_value(doc, [e for e in edits if e.pointer == ""])
+        return _edited_value(doc, [e for e in edits if e.pointer == ""], keys)
     root: dict[str, Json] | list[Json] = dict(doc) if isinstance(doc, dict) else list(doc)
     copies = {"": root}
     # Timsort is linear on the already ordered edits of plan_edits; others are put in order here.
@@ -144,8 +220,29 @@ def apply_edits(doc: Json, edits: tuple[Edit, ...]) -> Json:
         member = _member(parent, token) if parent is not None and pointer else None
         if member is not None:
             key, value = member
-            parent[key] = _edited_value(value, list(group))  # type: ignore[index]  # as in _copy_of
+            parent[key] = _edited_value(value, list(group), keys)  # type: ignore[index]  # as in _copy_of
     return root
+
+
+def drop_subjects(doc: Json, pointers: tuple[str, ...]) -> Json:
+    """The document without the records at ``pointers`` (members removed, list items taken out); a copy."""
+    if not pointers or not isinstance(doc, (dict, list)):
+        return doc
+    root: dict[str, Json] | list[Json] = dict(doc) if isinstance(doc, dict) else list(doc)
+    copies: dict[str, dict[str, Json] | list[Json]] = {"": root}
+    # Deepest and last first, so removing a list item never shifts the index of one still to remove.
+    for pointer in sorted(pointers, key=_drop_order, reverse=True):
+        parent_pointer, _, token = pointer.rpartition("/")
+        parent = _copy_of(parent_pointer, copies)
+        member = _member(parent, token) if parent is not None and pointer else None
+        if parent is not None and member is not None:
+            del parent[member[0]]  # type: ignore[arg-type]  # a str key for a dict, an int index for a list
+    return root
+
+
+def _drop_order(pointer: str) -> tuple[int, str, int]:
+    parent, _, token = pointer.rpartition("/")
+    return (pointer.count("/"), parent, int(token) if token.isdigit() else -1)
 
 
 def _pointer_of(edit: Edit) -> str:
