@@ -85,7 +85,7 @@ def _policy_check(args: argparse.Namespace) -> int:
 
 
 def _policy_test(args: argparse.Namespace) -> int:
-    return tools.test(Path(args.directory), sys.stdout, verbose=args.verbose)
+    return tools.run_tests(Path(args.directory), sys.stdout, verbose=args.verbose)
 
 
 def _policy_explain(args: argparse.Namespace) -> int:
@@ -94,6 +94,21 @@ def _policy_explain(args: argparse.Namespace) -> int:
 
 def _policy_diff(args: argparse.Namespace) -> int:
     return tools.diff(Path(args.old), Path(args.new), Path(args.cases), sys.stdout)
+
+
+def _policy_sign(args: argparse.Namespace) -> int:
+    from gateway.policy.bundle import sign_directory  # noqa: PLC0415 - only this command signs
+
+    policy, path = sign_directory(Path(args.directory), Path(args.key).read_bytes(), source=args.key)
+    print(f"signed policy {policy.name} revision {policy.revision}: {path}")
+    return 0
+
+
+def _add_policy_sign(policy: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sign = policy.add_parser("sign", help="sign a policy directory: writes DIR/policy.jws (Ed25519)")
+    sign.add_argument("directory")
+    sign.add_argument("--key", required=True, help="the operator's Ed25519 private key (PEM)")
+    sign.set_defaults(func=_policy_sign)
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
@@ -183,6 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("new")
     diff.add_argument("--cases", required=True, help="a directory of test case files (or a policy directory)")
     diff.set_defaults(func=_policy_diff)
+    _add_policy_sign(policy)
 
     audit = sub.add_parser("audit", help="regulators' audit tools").add_subparsers(dest="action", required=True)
     verify = audit.add_parser("verify", help="verify the audit trail's hash chain")

@@ -101,6 +101,7 @@ class Answer:
     recipient: str | None = None
     exporter: str | None = None
     categories: tuple[str, ...] = ()
+    policy_revision: str | None = None
 
 
 async def run(gw: Gateway, req: IncomingRequest) -> Answer:
@@ -192,6 +193,7 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         recipient=transfer.recipient,
         exporter=transfer.principal.organisation,
         categories=tuple(sorted(classification.categories)),
+        policy_revision=decision.policy_revision,
     )
 
 
@@ -286,7 +288,8 @@ async def _rejected(
     except AuditUnavailable as e:
         return _problem(e.kind, e.detail, decision_id)
     answer = _problem(error.kind, error.detail, decision_id, index=index)
-    return replace(answer, route=req.route, exporter=principal.organisation if principal else None)
+    exporter = principal.organisation if principal else None
+    return replace(answer, route=req.route, exporter=exporter, policy_revision=revision)
 
 
 def _denied(decision: Decision, transfer: Transfer, classification: Classification, index: int) -> Answer:
@@ -343,6 +346,7 @@ def _problem(
         recipient=transfer.recipient if transfer else None,
         exporter=transfer.principal.organisation if transfer else None,
         categories=tuple(sorted(classification.categories)) if classification else (),
+        policy_revision=policy_revision,
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from gateway.model import Effect, Level, Obligation
+from gateway.model import Effect, Level, Obligation, RuleHit
 
 if TYPE_CHECKING:
     from gateway.policy.context import Context
@@ -105,6 +105,10 @@ class Rule:
     recipients: frozenset[str] | None = None  # the index: None means any
     origins: frozenset[str] | None = None
     line: int | None = None
+    hit: RuleHit = field(init=False, repr=False, compare=False)  # this rule as a decision names it, made once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hit", RuleHit(self.id, self.effect, self.description, self.legal))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +127,16 @@ class CompiledPolicy:
     pseudonym_keys: frozenset[str] = frozenset()
     disabled: tuple[str, ...] = ()  # ids of rules switched off with ``enabled: false``
     _index: dict[tuple[str | None, str | None], tuple[Rule, ...]] = field(default_factory=dict, repr=False)
+    _level_memo: dict[frozenset[str], Level] = field(default_factory=dict, repr=False)
 
     def level_of(self, categories: frozenset[str]) -> Level:
         """The highest level among ``categories``; general (L1) when there is no classified data."""
-        return max((self.levels.get(c, Level.PERSONAL) for c in categories), default=Level.GENERAL)
+        found = self._level_memo.get(categories)
+        if found is None:
+            found = max((self.levels.get(c, Level.PERSONAL) for c in categories), default=Level.GENERAL)
+            if len(self._level_memo) < 4096:  # a few dozen category sets occur in practice; never grows unbounded
+                self._level_memo[categories] = found
+        return found
 
     def rules_for(self, recipient: str | None, origin: str | None) -> tuple[Rule, ...]:
         """The rules, in file order, that could match a transfer to ``recipient`` from ``origin``."""

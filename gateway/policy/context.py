@@ -34,6 +34,12 @@ class Context:
     """The facts of one transfer as the rules see them."""
 
     transfer: Transfer
+    exporter_id: str
+    route: str
+    recipient_id: str
+    jurisdiction: str
+    purpose: str
+    scenario: str
     exporter: Exporter | None
     recipient: Recipient | None
     origin: str | None
@@ -74,6 +80,12 @@ def build_context(
     individuals, sensitive = count_individuals(classification, policy)
     return Context(
         transfer=transfer,
+        exporter_id=transfer.principal.organisation,
+        route=transfer.route,
+        recipient_id=transfer.recipient,
+        jurisdiction=transfer.jurisdiction,
+        purpose=transfer.purpose,
+        scenario=transfer.scenario,
         exporter=exporter,
         recipient=recipient,
         origin=exporter.jurisdiction if exporter else None,

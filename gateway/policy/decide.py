@@ -34,10 +34,6 @@ __all__ = ["NO_RULE_REASON", "decide"]
 NO_RULE_REASON = "No policy rule allows this transfer; anything not allowed is refused."
 
 
-def _hit(rule: Rule) -> RuleHit:
-    return RuleHit(rule.id, rule.effect, rule.description, rule.legal)
-
-
 def _explanation(ctx: Context, tried: list[MechanismTried], consent: tuple[str, ...] = ()) -> Explanation:
     return Explanation(
         level=ctx.level.name.lower(),
@@ -81,7 +77,7 @@ def decide(
         if not rule.when(ctx):
             continue
         if rule.effect is Effect.DENY:
-            hit = _hit(rule)
+            hit = rule.hit
             hits.append(hit)
             first_deny = first_deny or hit
             continue
@@ -90,7 +86,7 @@ def decide(
             held = _try_mechanisms(ctx, rule, tried, record=deciding is None)
             if held is None:
                 continue  # an allow whose mechanisms are all unavailable does not apply
-        hit = _hit(rule)
+        hit = rule.hit
         hits.append(hit)
         applying.append(rule)
         if rule.effect is Effect.ALLOW and deciding is None:

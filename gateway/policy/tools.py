@@ -17,7 +17,7 @@ from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.load import PolicyInvalid, load_policy
 from gateway.policy.source import load_yaml
 
-__all__ = ["check", "diff", "explain", "test"]
+__all__ = ["check", "diff", "explain", "run_tests"]
 
 
 def _problems(e: ConfigError, out: TextIO) -> int:
@@ -53,7 +53,7 @@ def _cases_dir(directory: Path) -> Path:
     return directory / "tests" if (directory / "tests").is_dir() else directory
 
 
-def test(directory: Path, out: TextIO, *, verbose: bool = False) -> int:
+def run_tests(directory: Path, out: TextIO, *, verbose: bool = False) -> int:
     """Run the cases in ``directory/tests``: a line per failure with what differs, and a summary."""
     policy = _loaded(directory, out)
     if isinstance(policy, int):

@@ -56,6 +56,8 @@ def _respond(answer: Answer) -> web.Response:
         headers["Gateway-Rule"] = answer.rule_id
     if answer.mechanism is not None:
         headers["Gateway-Mechanism"] = answer.mechanism
+    if answer.policy_revision is not None:
+        headers["Gateway-Policy-Revision"] = answer.policy_revision
     if answer.retry_after is not None:
         headers["Retry-After"] = str(answer.retry_after)
     return web.Response(status=answer.status, body=answer.body, headers=headers)
