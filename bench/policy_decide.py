@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from gateway.classify import scan  # noqa: E402 - after the path set-up above
 from gateway.classify.age import flag_minors  # noqa: E402
-from gateway.model import Classification, Consent, Facts, Principal, Transfer  # noqa: E402
+from gateway.model import Classification, Consent, Facts, Json, Principal, Transfer  # noqa: E402
 from gateway.policy.compiled import CompiledPolicy  # noqa: E402
 from gateway.policy.decide import decide  # noqa: E402
 from gateway.policy.load import load_policy  # noqa: E402
@@ -203,8 +203,10 @@ def _transfer(exporter: str, recipient: str, purpose: str) -> Transfer:
 
 def workload() -> list[tuple[Transfer, Classification, Facts]]:
     """A mix of transfers over many recipients, both directions, with their classification and facts."""
-    people = [{"name": f"Employee {i}", "email": f"e{i}@example.com", "mobile": "13800138000"} for i in range(20)]
-    bodies = [
+    people: list[Json] = [
+        {"name": f"Employee {i}", "email": f"e{i}@example.com", "mobile": "13800138000"} for i in range(20)
+    ]
+    bodies: list[Json] = [
         {"period": "2026-05", "headcount": 412},
         {"employee_no": "E-1", "mobile": "13800138000", "email": "wang.fang@example.com"},
         {"employee_no": "E-2", "id_card": "11010519491231002X"},
@@ -261,7 +263,7 @@ def main() -> int:
         base = Path(tmp)
         core_rules = _CORE.count("- id:")
         policies = {
-            "1 rule (baseline)": load_policy(write_policy(base / "one", _CORE.split("  - id: CN-IMP")[0])),
+            "1 rule (baseline)": load_policy(write_policy(base / "one", _CORE.split("  - id: CN-IMP", maxsplit=1)[0])),
             "200 rules, indexed": load_policy(
                 write_policy(base / "indexed", _CORE + _per_recipient(200 - core_rules, indexed=True))
             ),
