@@ -15,8 +15,9 @@ from aiohttp import web
 
 from gateway.config import load_config
 from gateway.errors import AuditCorrupt, ConfigError
-from gateway.keys import generate_signing_key, new_secret, write_private
+from gateway.keys import create_pseudonym_keys, generate_signing_key, new_secret, write_private
 from gateway.policy import tools
+from gateway.policy.load import load_policy
 from gateway.stores.sqlite_audit import verify_file
 from gateway.telemetry import configure_logging, configure_tracing
 
@@ -134,6 +135,8 @@ def _keys_init(args: argparse.Namespace) -> int:
         config.auth.jwks_file.parent.mkdir(parents=True, exist_ok=True)
         config.auth.jwks_file.write_text(json.dumps(key.jwks(), indent=2) + "\n", encoding="utf-8")
         created += [config.token_signing_file, config.auth.jwks_file]
+    policy = load_policy(config.policy_dir)
+    created += create_pseudonym_keys(config.audit_hmac_key_file.parent, policy.pseudonym_keys)
     for path in created:
         print(f"created {path}")
     if not created:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from gateway.policy.source import Reader, child, load_yaml
 
-__all__ = ["AuthConfig", "Config", "Limits", "Route", "load_config"]
+__all__ = ["AuthConfig", "Config", "Limits", "PolicySignature", "Route", "load_config"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,14 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicySignature:
+    """Whether a policy must carry a valid ``policy.jws``, and the Ed25519 public keys (PEM files) trusted for it."""
+
+    required: bool = False
+    public_keys: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     host: str
     port: int
@@ -54,6 +63,8 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     traces: str = "none"
     source: str = ""
+    shadow_policy_dir: Path | None = None  # a policy that decides beside the live one and is never enforced
+    policy_signature: PolicySignature = field(default_factory=PolicySignature)
 
     @property
     def audit_db(self) -> Path:
@@ -62,6 +73,22 @@ class Config:
 
 def _path(r: Reader, pointer: str, base: Path) -> Path:
     return (base / r.string(pointer)).resolve()
+
+
+def _directory(r: Reader, pointer: str, base: Path) -> Path:
+    """An absolute path that keeps symbolic links, so a reload follows a link the operator has switched."""
+    return Path(os.path.normpath(base / r.string(pointer)))
+
+
+def _signature(r: Reader, base: Path) -> PolicySignature:
+    r.mapping("/policy_signature", allowed={"required", "public_keys"}, required=False)
+    required = r.boolean("/policy_signature/required", default=False)
+    if r.at("/policy_signature/public_keys") is None:
+        if required:
+            raise r.doc.error("/policy_signature", "required: true needs public_keys, the PEM files of trusted keys")
+        return PolicySignature(required=required)
+    keys = r.strings("/policy_signature/public_keys")
+    return PolicySignature(required, tuple((base / key).resolve() for key in keys))
 
 
 def _route(r: Reader, name: str) -> Route:
@@ -90,7 +117,21 @@ def load_config(path: Path) -> Config:
     """Read and validate a configuration file; errors name the file and line."""
     r = Reader(load_yaml(path))
     base = path.resolve().parent
-    r.mapping("", allowed={"listen", "data_dir", "policy", "auth", "keys", "routes", "limits", "telemetry"})
+    r.mapping(
+        "",
+        allowed={
+            "listen",
+            "data_dir",
+            "policy",
+            "shadow_policy",
+            "policy_signature",
+            "auth",
+            "keys",
+            "routes",
+            "limits",
+            "telemetry",
+        },
+    )
     r.mapping("/listen", allowed={"host", "port"})
     r.mapping(
         "/auth", allowed={"jwks_file", "issuer", "audience", "roles_claim", "organisation_claim", "leeway_seconds"}
@@ -119,7 +160,7 @@ def load_config(path: Path) -> Config:
         host=r.string("/listen/host"),
         port=port,
         data_dir=_path(r, "/data_dir", base),
-        policy_dir=_path(r, "/policy", base),
+        policy_dir=_directory(r, "/policy", base),
         audit_hmac_key_file=_path(r, "/keys/audit_hmac_file", base),
         token_signing_file=_path(r, "/keys/token_signing_file", base) if r.at("/keys/token_signing_file") else None,
         auth=AuthConfig(
@@ -134,4 +175,6 @@ def load_config(path: Path) -> Config:
         limits=limits,
         traces=traces,
         source=str(path),
+        shadow_policy_dir=_directory(r, "/shadow_policy", base) if r.at("/shadow_policy") is not None else None,
+        policy_signature=_signature(r, base),
     )

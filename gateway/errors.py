@@ -76,6 +76,11 @@ PROBLEMS: dict[str, ProblemKind] = {
     "upstream-timeout": ProblemKind(
         504, "Recipient timed out", "The recipient did not answer in time; it may or may not have received the data."
     ),
+    "policy-invalid": ProblemKind(
+        422,
+        "Policy candidate refused",
+        "Fix each problem listed in 'errors' (file and line) and reload again; the running policy is unchanged.",
+    ),
 }
 
 

@@ -19,7 +19,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.errors import ConfigError
 
-__all__ = ["SigningKey", "generate_signing_key", "load_secret", "new_secret", "write_private"]
+__all__ = [
+    "SigningKey",
+    "create_pseudonym_keys",
+    "generate_signing_key",
+    "load_pseudonym_keys",
+    "load_secret",
+    "new_secret",
+    "pseudonym_key_file",
+    "write_private",
+]
 
 
 def _b64url(data: bytes) -> str:
@@ -75,3 +84,34 @@ def load_secret(path: Path) -> bytes:
     if len(key) < 32:
         raise ConfigError("the key is shorter than 32 bytes", file=str(path))
     return key
+
+
+def pseudonym_key_file(keys_dir: Path, name: str) -> Path:
+    """Where the pseudonymisation key ``name`` (as a policy names it) is kept: ``<keys>/pseudonym/<name>.key``."""
+    return keys_dir / "pseudonym" / f"{name}.key"
+
+
+def load_pseudonym_keys(keys_dir: Path, names: frozenset[str]) -> dict[str, bytes]:
+    """The pseudonymisation keys a policy names; a missing one is a start-up error that says how to make it."""
+    keys = {}
+    for name in sorted(names):
+        path = pseudonym_key_file(keys_dir, name)
+        if not path.exists():
+            raise ConfigError(
+                f"the policy pseudonymises with key {name!r}, which does not exist; "
+                "`gateway keys init --config ...` creates it",
+                file=str(path),
+            )
+        keys[name] = load_secret(path)
+    return keys
+
+
+def create_pseudonym_keys(keys_dir: Path, names: frozenset[str]) -> list[Path]:
+    """Create the missing pseudonymisation keys among ``names``; the paths created."""
+    created = []
+    for name in sorted(names):
+        path = pseudonym_key_file(keys_dir, name)
+        if not path.exists():
+            write_private(path, new_secret().hex().encode())
+            created.append(path)
+    return created

@@ -28,13 +28,14 @@ from gateway.classify import scan, scrub_text
 from gateway.classify.age import flag_minors
 from gateway.config import Limits, Route
 from gateway.errors import PROBLEMS, AuditUnavailable, GatewayError, Overloaded, RequestRejected, UpstreamFailed
-from gateway.model import Classification, Decision, Effect, Json, Principal, Transfer
+from gateway.model import Classification, Decision, Effect, Facts, Json, Principal, Transfer
 from gateway.payload import parse_json, parse_media_type
 from gateway.policy.compiled import CompiledPolicy, Recipient
 from gateway.policy.context import CORRIDOR_TIME
 from gateway.policy.decide import decide
 from gateway.policy.facts import facts_of_this_transfer
 from gateway.policy.obligations import apply_edits, drop_subjects, plan_edits
+from gateway.policy.shadow import ShadowStats
 from gateway.ports import AuditLog, BodySource, Clock, Upstream, UpstreamRequest
 from gateway.problems import MEDIA_TYPE, problem_document
 
@@ -60,6 +61,8 @@ class Gateway:
     subject_key: bytes = field(repr=False)
     new_id: Callable[[], str]
     pseudonym_keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    shadow: CompiledPolicy | None = None  # a candidate evaluated beside the live policy, never enforced
+    shadow_stats: ShadowStats | None = None
     tracer: Tracer | None = None  # spans per step only when tracing is configured; no-op spans still cost
 
 
@@ -122,7 +125,7 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
     decision_id = gw.new_id()
     now = gw.clock.now()
     started = gw.clock.monotonic()
-    policy = gw.policy  # one policy for the whole transfer, even if a reload lands meanwhile
+    policy, shadow = gw.policy, gw.shadow  # one policy for the whole transfer, even if a reload lands meanwhile
     principal: Principal | None = None
     raw = b""
     try:
@@ -144,6 +147,8 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
     with _step(gw, "gateway.decide"):
         decision = decide(policy, transfer, classification, facts, now)  # (5)
         edits = plan_edits(classification, decision.obligations, doc, decision.dropped) if decision.allowed else ()
+    if shadow is not None:
+        _shadow_decision(gw, shadow, decision, transfer, classification, facts, now)
     record = decision_record(
         transfer,
         classification=classification,
@@ -206,6 +211,25 @@ async def refuse(gw: Gateway, req: IncomingRequest, error: Overloaded) -> Answer
     except AuditUnavailable as e:
         _log.warning("audit_refusal_lost", decision_id=decision_id, problem=e.kind)  # the answer is a 503 anyway
     return replace(_problem(error.kind, error.detail, decision_id), retry_after=error.retry_after)
+
+
+def _shadow_decision(
+    gw: Gateway,
+    shadow: CompiledPolicy,
+    live: Decision,
+    transfer: Transfer,
+    classification: Classification,
+    facts: Facts,
+    now: datetime,
+) -> None:
+    """Decide again under the shadow policy and count a difference; never enforced, and never fatal."""
+    if gw.shadow_stats is None:
+        return
+    try:
+        candidate = decide(shadow, transfer, classification, facts, now)
+        gw.shadow_stats.observe(transfer.decision_id, live, candidate)
+    except Exception as e:  # noqa: BLE001 - a fault of the candidate must not touch the live transfer
+        _log.error("policy_shadow_failed", decision_id=transfer.decision_id, error=e.__class__.__name__)
 
 
 def _parse(raw: bytes, media_type: str, policy: CompiledPolicy, max_depth: int) -> Json:

@@ -6,8 +6,9 @@ import gc
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from aiohttp import web
 from opentelemetry import trace
@@ -15,17 +16,18 @@ from opentelemetry import trace
 from gateway.auth import TokenVerifier, load_jwks
 from gateway.config import Config
 from gateway.errors import ConfigError
-from gateway.keys import load_secret
+from gateway.keys import load_pseudonym_keys, load_secret
 from gateway.pipeline import Gateway
+from gateway.policy.bundle import load_public_keys
 from gateway.policy.compiled import CompiledPolicy
-from gateway.policy.load import load_policy
+from gateway.policy.live import Candidate, LivePolicy, Loaded, PolicyLoader
 from gateway.ports import AuditLog
 from gateway.stores.sqlite_audit import SqliteAuditLog
-from gateway.web import handlers
-from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT, InFlight
+from gateway.web import admin, handlers
+from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT, LIVE, SIGHUP_RELOAD, InFlight, SighupReload
 from gateway.web.upstream import HttpUpstream, new_session
 
-__all__ = ["Prepared", "SystemClock", "build_app", "check_routes", "prepare"]
+__all__ = ["Prepared", "SystemClock", "build_app", "check_routes", "policy_loader", "prepare"]
 
 
 class SystemClock:
@@ -42,9 +44,16 @@ class SystemClock:
 class Prepared:
     """What start-up validates before the server accepts a connection."""
 
-    policy: CompiledPolicy
+    live: Loaded
     verifier: TokenVerifier
     subject_key: bytes
+    loader: PolicyLoader
+    shadow: Loaded | None = None
+    pseudonym_keys: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    @property
+    def policy(self) -> CompiledPolicy:
+        return self.live.policy
 
 
 def check_routes(config: Config, policy: CompiledPolicy) -> None:
@@ -58,9 +67,32 @@ def check_routes(config: Config, policy: CompiledPolicy) -> None:
             )
 
 
-def prepare(config: Config) -> Prepared:
-    policy = load_policy(config.policy_dir)
+def check_policy(config: Config, keyring: dict[str, bytes], policy: CompiledPolicy) -> None:
+    """A policy fits this gateway: its routes are configured, and the pseudonymisation keys it names exist.
+
+    The keys are read into ``keyring`` (the data path's, shared): a key read for a candidate that is then refused
+    stays there unused, which is harmless.
+    """
     check_routes(config, policy)
+    keyring.update(load_pseudonym_keys(config.audit_hmac_key_file.parent, policy.pseudonym_keys))
+
+
+def policy_loader(config: Config, keyring: dict[str, bytes]) -> PolicyLoader:
+    """How start-up and every reload load a policy: valid, fits the gateway, signed when the configuration says so."""
+    signature = config.policy_signature
+    trusted = load_public_keys(signature.public_keys) if signature.required else None
+    return PolicyLoader(partial(check_policy, config, keyring), trusted)
+
+
+def _loaded(candidate: Candidate) -> Loaded:
+    return Loaded(candidate.policy, candidate.source, datetime.now(UTC), candidate.signed_by)
+
+
+def prepare(config: Config) -> Prepared:
+    keyring: dict[str, bytes] = {}
+    loader = policy_loader(config, keyring)
+    live = _loaded(loader.load(config.policy_dir))
+    shadow = _loaded(loader.load(config.shadow_policy_dir)) if config.shadow_policy_dir is not None else None
     verifier = TokenVerifier(
         load_jwks(config.auth.jwks_file),
         issuer=config.auth.issuer,
@@ -69,13 +101,14 @@ def prepare(config: Config) -> Prepared:
         organisation_claim=config.auth.organisation_claim,
         leeway=config.auth.leeway_seconds,
     )
-    return Prepared(policy, verifier, load_secret(config.audit_hmac_key_file))
+    return Prepared(live, verifier, load_secret(config.audit_hmac_key_file), loader, shadow, keyring)
 
 
-def build_app(config: Config, *, audit: AuditLog | None = None) -> web.Application:
+def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup: bool = True) -> web.Application:
     """The gateway application. Configuration, policy and keys are validated here, before serving.
 
-    ``audit`` replaces the SQLite audit log (tests use it to make the log fail).
+    ``audit`` replaces the SQLite audit log (tests use it to make the log fail). With ``reload_on_sighup``, SIGHUP
+    reloads the policy while the app runs.
     """
     prepared = prepare(config)
     app = web.Application(client_max_size=config.limits.max_body_bytes)
@@ -85,7 +118,7 @@ def build_app(config: Config, *, audit: AuditLog | None = None) -> web.Applicati
         await sqlite_log.open()
         app[AUDIT] = sqlite_log
         session = new_session(config.limits.connect_timeout, config.limits.total_timeout)
-        app[GATEWAY] = Gateway(
+        gw = Gateway(
             policy=prepared.policy,
             verifier=prepared.verifier,
             routes=config.routes,
@@ -95,8 +128,11 @@ def build_app(config: Config, *, audit: AuditLog | None = None) -> web.Applicati
             clock=SystemClock(),
             subject_key=prepared.subject_key,
             new_id=lambda: str(uuid.uuid4()),
+            pseudonym_keys=prepared.pseudonym_keys,
             tracer=trace.get_tracer("gateway.pipeline") if config.traces != "none" else None,
         )
+        app[GATEWAY] = gw
+        app[LIVE] = LivePolicy(gw, prepared.loader, prepared.live, prepared.shadow, shadow_dir=config.shadow_policy_dir)
         # What start-up made (modules, the compiled policy, keys) lives as long as the process: keep it out of the
         # collector's full passes, which otherwise walk it again and again under load.
         gc.freeze()
@@ -105,6 +141,10 @@ def build_app(config: Config, *, audit: AuditLog | None = None) -> web.Applicati
         await sqlite_log.close()
 
     app.cleanup_ctx.append(stores_and_session)
+    app[SIGHUP_RELOAD] = SighupReload()
+    if reload_on_sighup:
+        app.cleanup_ctx.append(admin.reload_on_sighup)
     app[IN_FLIGHT] = InFlight(config.limits.max_in_flight)
     handlers.add_routes(app)
+    admin.add_admin_routes(app)
     return app

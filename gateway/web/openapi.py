@@ -25,6 +25,26 @@ _DECISION_HEADERS = {
 }
 
 
+_ADMIN_PROBLEM = {"$ref": "#/components/schemas/AdminProblem"}
+_LOADED = {
+    "policy": {"type": "string"},
+    "revision": {"type": "string", "description": "sha256: digest of the policy's meaning."},
+    "loaded_at": {"type": "string", "format": "date-time"},
+    "source": {"type": "string", "description": "The policy directory."},
+    "signed_by": {"type": ["string", "null"], "description": "Key id (RFC 7638) of the bundle's signer."},
+}
+
+
+def _admin_problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/problem+json": {"schema": _ADMIN_PROBLEM}}}
+
+
+_ADMIN_REFUSALS = {
+    "401": _admin_problem("Token missing, invalid or expired."),
+    "403": _admin_problem("The token lacks the operator role."),
+}
+
+
 def _problem_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -63,7 +83,83 @@ OPENAPI: dict[str, Any] = {
                     "policy_revision": {"type": "string"},
                     "categories": {"type": "array", "items": {"type": "string"}},
                 },
-            }
+            },
+            "AdminProblem": {
+                "type": "object",
+                "description": "RFC 9457 problem document of the admin API.",
+                "required": ["type", "title", "status", "detail"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "advice": {"type": "string"},
+                    "revision": {"type": "string", "description": "The revision still in force."},
+                    "errors": {
+                        "type": "array",
+                        "description": "Each problem of a refused policy candidate.",
+                        "items": {
+                            "type": "object",
+                            "required": ["message"],
+                            "properties": {
+                                "file": {"type": ["string", "null"]},
+                                "line": {"type": ["integer", "null"]},
+                                "column": {"type": "integer"},
+                                "message": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+            "PolicyStatus": {
+                "type": "object",
+                "required": ["policy", "revision", "loaded_at", "source", "shadow"],
+                "properties": {
+                    **_LOADED,
+                    "shadow": {
+                        "description": "The shadow policy (decides beside the live one, never enforced), if any.",
+                        "oneOf": [
+                            {"type": "null"},
+                            {
+                                "type": "object",
+                                "required": ["policy", "revision", "loaded_at", "evaluated", "differing"],
+                                "properties": {
+                                    **_LOADED,
+                                    "evaluated": {"type": "integer", "description": "Transfers decided by both."},
+                                    "differing": {
+                                        "type": "integer",
+                                        "description": "Of those, decided with another effect, rule or mechanism.",
+                                    },
+                                    "pairs": {
+                                        "type": "array",
+                                        "description": "Transfers per (live rule, shadow rule).",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "live_rule": {"type": "string"},
+                                                "shadow_rule": {"type": "string"},
+                                                "count": {"type": "integer"},
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        ],
+                    },
+                },
+            },
+            "PolicyReloaded": {
+                "type": "object",
+                "required": ["changed", "previous_revision", "revision", "loaded_at"],
+                "properties": {
+                    "changed": {"type": "boolean", "description": "false: the files give the revision in force."},
+                    "previous_revision": {"type": "string"},
+                    "revision": {"type": "string"},
+                    "loaded_at": {"type": "string", "format": "date-time"},
+                    "shadow_revision": {"type": ["string", "null"]},
+                    "shadow_changed": {"type": "boolean"},
+                },
+            },
         },
     },
     "paths": {
@@ -117,6 +213,35 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": "Policy loaded and audit log open.",
                 "responses": {"200": {"description": "Ready."}, "503": {"description": "Starting."}},
+            }
+        },
+        "/v1/admin/policy": {
+            "get": {
+                "summary": "Operators: the running policy, since when, from where, and the shadow policy's counts.",
+                "security": [{"bearer": []}],
+                "responses": {
+                    "200": {
+                        "description": "The policy in force.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PolicyStatus"}}},
+                    },
+                    **_ADMIN_REFUSALS,
+                },
+            }
+        },
+        "/v1/admin/policy/reload": {
+            "post": {
+                "summary": "Operators: load the policy from its directory, check it, and swap it in if it passes.",
+                "description": "Also done on SIGHUP. A change of revision is recorded in the audit trail first.",
+                "security": [{"bearer": []}],
+                "responses": {
+                    "200": {
+                        "description": "Reloaded (or unchanged).",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PolicyReloaded"}}},
+                    },
+                    **_ADMIN_REFUSALS,
+                    "422": _admin_problem("The candidate has problems (in 'errors'); the running policy stays."),
+                    "503": _admin_problem("The change could not be recorded in the audit trail, so it was not made."),
+                },
             }
         },
         "/problems/{kind}": {

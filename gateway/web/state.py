@@ -5,12 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.pipeline import Gateway
+from gateway.policy.live import LivePolicy
 from gateway.stores.sqlite_audit import SqliteAuditLog
 
-__all__ = ["AUDIT", "GATEWAY", "IN_FLIGHT"]
+__all__ = ["AUDIT", "GATEWAY", "IN_FLIGHT", "LIVE", "SIGHUP_RELOAD", "InFlight", "SighupReload"]
 
 GATEWAY = web.AppKey("gateway", Gateway)
 AUDIT = web.AppKey("audit", SqliteAuditLog)
+LIVE = web.AppKey("live_policy", LivePolicy)
 
 
 class InFlight:
@@ -22,3 +24,13 @@ class InFlight:
 
 
 IN_FLIGHT = web.AppKey("in_flight", InFlight)
+
+
+class SighupReload:
+    """Whether this app has a SIGHUP handler installed (it reloads the policy) right now."""
+
+    def __init__(self) -> None:
+        self.installed = False
+
+
+SIGHUP_RELOAD = web.AppKey("sighup_reload", SighupReload)
