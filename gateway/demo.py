@@ -53,6 +53,7 @@ class Scene:
     purpose: str
     body: bytes
     content_type: str = "application/json"
+    scenario: str = "hr"  # cross-border HR management unless the scene says otherwise
 
 
 def _json(doc: Any) -> bytes:
@@ -80,10 +81,18 @@ SCENES = (
         ),
     ),
     Scene(
-        "Employee record with resident ID",
+        "Payroll record with resident ID, no exemption",
         "/employees",
-        "hr_administration",
+        "payroll",
         _json({"employee_no": "E-10294", "id_card": "11010519491231002X", "grade": "P5"}),
+        scenario="general",
+    ),
+    Scene(
+        "Contact card under the contract",
+        "/employees",
+        "payroll",
+        _json({"employee_no": "E-10296", "mobile": "13800138000"}),
+        scenario="general",
     ),
     Scene(
         "Customer list for marketing",
@@ -149,6 +158,7 @@ def loopback_config(
     *,
     port: int = 0,
     default_purpose: str = "hr_administration",
+    default_scenario: str = "hr",
     limits: Limits | None = None,
 ) -> Config:
     """One gateway on loopback in front of ``upstream`` as route ``sg-hr``, with the example policy and the keys
@@ -162,7 +172,8 @@ def loopback_config(
         audit_hmac_key_file=keys / "audit-hmac.key",
         token_signing_file=None,
         auth=AuthConfig(jwks_file=keys / "jwks.json", issuer=ISSUER, audience=AUDIENCE),
-        routes={"sg-hr": Route("sg-hr", upstream, "sg-hr", default_purpose)},
+        # The route leads to an HR provider: its transfers are cross-border HR management (2024 Provisions Art 5(2)).
+        routes={"sg-hr": Route("sg-hr", upstream, "sg-hr", default_purpose, default_scenario)},
         limits=limits or Limits(),
         source="<loopback>",
     )
@@ -182,14 +193,30 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-async def _play(gateway_url: str, token: str) -> list[list[str]]:
+def _why(number: int, answer: dict[str, Any]) -> list[str]:
+    """The explanation a refusal carries: each mechanism the policy tried and why it could not be relied on."""
+    explanation = answer.get("explanation") or {}
+    tried = [
+        f"   {m['mechanism']} {m.get('reference') or ''}".rstrip() + f": {m['why']}"
+        for m in explanation.get("mechanisms", [])
+    ]
+    return [
+        f"#{number} {answer.get('rule')}: {answer.get('detail')}",
+        *tried,
+        *(f"   {c}" for c in explanation.get("consent", [])),
+    ]
+
+
+async def _play(gateway_url: str, token: str) -> tuple[list[list[str]], list[str]]:
     rows = []
+    why: list[str] = []
     async with aiohttp.ClientSession() as client:
         for number, scene in enumerate(SCENES, 1):
             headers = {
                 "Authorization": f"Bearer {token}",
                 "Content-Type": scene.content_type,
                 "Gateway-Purpose": scene.purpose,
+                "Gateway-Scenario": scene.scenario,
             }
             async with client.post(
                 f"{gateway_url}/transfer/sg-hr{scene.path}", data=scene.body, headers=headers
@@ -204,8 +231,10 @@ async def _play(gateway_url: str, token: str) -> list[list[str]]:
                 else:
                     rule = answer.get("rule") or str(answer.get("type", "-")).rsplit("/", 1)[-1]
                     reason = answer.get("detail", "")
+                    if answer.get("explanation"):
+                        why.extend(_why(number, answer))
                 rows.append([str(number), scene.title, decision, str(response.status), rule, _cut(reason, 72), index])
-    return rows
+    return rows, why
 
 
 async def run_demo(*, serve: bool = False, port: int = 8080, data_dir: str | None = None) -> int:
@@ -222,12 +251,14 @@ async def run_demo(*, serve: bool = False, port: int = 8080, data_dir: str | Non
         try:
             if serve:
                 return await _serve_forever(url, token)
-            rows = await _play(url, token)
+            rows, why = await _play(url, token)
         finally:
             await gateway.cleanup()
             await recipient.cleanup()
         print(f"Transfers from {EXPORTER} (Suzhou Industrial Park) to sg-hr (Singapore), policy sip-sg:\n")
         print(_table(rows))
+        print("\nWhy the policy refused (each refusal's problem document carries this):")
+        print("\n".join(why))
         masked = next((doc for doc in received if isinstance(doc, dict) and "mobile" in doc), None)
         if masked is not None:
             print(f"\nThe recipient received the contact card as: {json.dumps(masked, ensure_ascii=False)}")

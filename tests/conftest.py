@@ -65,7 +65,7 @@ def make_config(tmp_path: Path, signing_key: SigningKey, upstream: str, limits: 
 @pytest.fixture
 def token_for(signing_key: SigningKey) -> Callable[..., str]:
     def mint(
-        organisation: str = "sip-precision",
+        organisation: str = "sip-precision-manufacturing",
         *,
         ttl: int = 600,
         now: float | None = None,

@@ -78,25 +78,27 @@ async def test_gateway_process_end_to_end(aiohttp_server: ServerFactory, tmp_pat
     port = _free_port()
     config = _write_config(tmp_path, port, str(upstream.make_url("")).rstrip("/"))
     await _cli("keys", "init", "--config", str(config))
-    token = (await _cli("token", "--config", str(config), "--org", "sip-precision")).strip()
+    token = (await _cli("token", "--config", str(config), "--org", "sip-precision-manufacturing")).strip()
     log_file = tmp_path / "gateway.log"
     with log_file.open("wb") as log:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "gateway", "serve", "--config", str(config), stdout=log, stderr=log
         )
         url = f"http://127.0.0.1:{port}"
+        # Cross-border HR management (2024 Provisions Art 5(2)) or no declared scenario, which asks for a mechanism.
         transfers = [
-            ({"employee_no": "E-1", "mobile": MOBILE, "email": EMAIL}, "payroll", 200),
-            ({"employee_no": "E-2", "id_card": RESIDENT_ID}, "payroll", 403),
-            ({"employee_no": "E-3", "email": EMAIL}, "marketing", 403),
-            ({"period": "2026-10", "headcount": 7}, "hr_administration", 200),
+            ({"employee_no": "E-1", "mobile": MOBILE, "email": EMAIL}, "payroll", "hr", 200),
+            ({"employee_no": "E-2", "id_card": RESIDENT_ID}, "payroll", "general", 403),
+            ({"employee_no": "E-3", "email": EMAIL}, "marketing", "hr", 403),
+            ({"period": "2026-10", "headcount": 7}, "hr_administration", "general", 200),
         ]
         try:
             async with aiohttp.ClientSession() as client:
                 await _wait_ready(client, url, proc)
                 statuses, ids = [], []
-                for body, purpose, _ in transfers:
+                for body, purpose, scenario, _ in transfers:
                     headers = {"Authorization": f"Bearer {token}", "Gateway-Purpose": purpose}
+                    headers["Gateway-Scenario"] = scenario
                     async with client.post(url + "/transfer/sg-hr/employees", json=body, headers=headers) as r:
                         statuses.append(r.status)
                         ids.append(r.headers["Gateway-Decision-Id"])
@@ -108,7 +110,7 @@ async def test_gateway_process_end_to_end(aiohttp_server: ServerFactory, tmp_pat
             proc.send_signal(signal.SIGINT)
             await asyncio.wait_for(proc.wait(), timeout=10)
 
-    assert statuses == [*(want for _, _, want in transfers), 400]
+    assert statuses == [*(want for *_, want in transfers), 400]
     forwarded = [json.loads(r["body"]) for r in recipient.received]
     assert forwarded == [
         {"employee_no": "E-1", "mobile": "*******8000", "email": "****.****@*******.com"},
@@ -121,7 +123,7 @@ async def test_gateway_process_end_to_end(aiohttp_server: ServerFactory, tmp_pat
     assert [r["decision_id"] for r in decisions] == ids
     assert [r["effect"] for r in decisions] == ["allow", "deny", "deny", "allow", "deny"]
     assert [r["deciding_rule"] for r in decisions[:4]] == [
-        "CN-PI-SCC-01",
+        "CN-EX-HR-01",
         "CN-SPI-01",
         "RCPT-PURPOSE-01",
         "CN-NONPI-01",

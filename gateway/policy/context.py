@@ -132,7 +132,8 @@ def _assess(ctx: Context, mechanism: str) -> Availability:
     kind = ctx.policy.mechanisms.get(mechanism)
     if kind is None or kind.kind != "held":
         basis = kind.basis if kind else ""
-        return Availability(mechanism, MechanismRef(mechanism, basis), f"relied on by the rule ({basis})")
+        what = "a consent-based ground" if kind and kind.kind == "consent" else "an exemption"
+        return Availability(mechanism, MechanismRef(mechanism, basis), f"{what} the rule relies on itself")
     recipient = ctx.recipient
     if recipient is None:
         return Availability(mechanism, None, "the recipient is not declared in the policy")

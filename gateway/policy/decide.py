@@ -10,6 +10,7 @@ and oblige hit apply. No allow hit means deny.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 
 from gateway.model import (
@@ -32,6 +33,14 @@ from gateway.policy.context import Context, build_context
 __all__ = ["NO_RULE_REASON", "decide"]
 
 NO_RULE_REASON = "No policy rule allows this transfer; anything not allowed is refused."
+
+
+def _refused(tried: list[MechanismTried], by: str) -> list[MechanismTried]:
+    """``tried`` as a refusal tells it: a mechanism that was available was not relied on, because ``by`` refused."""
+    return [
+        replace(m, chosen=False, why=f"available ({m.why}), but rule {by} refused the transfer") if m.chosen else m
+        for m in tried
+    ]
 
 
 def _explanation(ctx: Context, tried: list[MechanismTried], consent: tuple[str, ...] = ()) -> Explanation:
@@ -92,7 +101,8 @@ def decide(
         if rule.effect is Effect.ALLOW and deciding is None:
             deciding = (hit, held)
     if first_deny is not None:
-        return Decision(Effect.DENY, first_deny, tuple(hits), policy.revision, explanation=_explanation(ctx, tried))
+        explanation = _explanation(ctx, _refused(tried, first_deny.rule_id))
+        return Decision(Effect.DENY, first_deny, tuple(hits), policy.revision, explanation=explanation)
     if deciding is None:
         return Decision(Effect.DENY, None, tuple(hits), policy.revision, explanation=_explanation(ctx, tried))
     requirements = [(rule, req) for rule in applying for req in rule.consent]
@@ -102,7 +112,7 @@ def decide(
     for rule, req in requirements:
         refusal = _check_consent(ctx, classification.subjects, rule, req, dropped, relied, notes)
         if refusal is not None:
-            explanation = _explanation(ctx, tried, tuple(notes))
+            explanation = _explanation(ctx, _refused(tried, refusal.rule_id), tuple(notes))
             return Decision(Effect.DENY, refusal, tuple(hits), policy.revision, explanation=explanation)
     hit, held = deciding
     obligations: list[Obligation] = [o for rule in applying for o in rule.obligations]

@@ -23,6 +23,7 @@ from gateway.config import Config, Limits
 from gateway.demo import AUDIENCE, ISSUER
 from gateway.errors import AuditUnavailable
 from gateway.keys import SigningKey, generate_signing_key
+from gateway.policy.load import load_policy
 from gateway.telemetry import configure_logging
 from gateway.web.app import build_app
 from tests.conftest import (
@@ -58,14 +59,20 @@ class Harness:
         content_type: str = "application/json",
         purpose: str = "payroll",
         method: str = "POST",
+        scenario: str | None = None,
     ) -> tuple[int, dict[str, str], Any]:
         headers = {"Content-Type": content_type, "Gateway-Purpose": purpose}
+        if scenario is not None:
+            headers["Gateway-Scenario"] = scenario
         if token is not None:
             headers["Authorization"] = token if token.startswith(("Bearer ", "Basic ")) else f"Bearer {token}"
         async with self.client.request(method, self.url + path, data=body, headers=headers) as r:
             raw = await r.read()
             doc = json.loads(raw) if raw else None
             return r.status, dict(r.headers), doc
+
+    def config_revision(self) -> str:
+        return load_policy(self.config.policy_dir).revision
 
     def decision_records(self) -> list[dict[str, Any]]:
         with sqlite3.connect(self.config.audit_db) as db:
@@ -115,12 +122,16 @@ EMPLOYEE = {"employee_no": "E-1", "mobile": MOBILE, "email": EMAIL}
 
 
 async def test_allowed_transfer_is_forwarded_masked(gateway: Harness, token_for: Callable[..., str]) -> None:
-    """An allowed PI transfer reaches the recipient with contact fields masked and carries the decision headers."""
+    """An allowed PI transfer reaches the recipient with contact fields masked and carries the decision headers.
+
+    The route's default scenario is cross-border HR management, so the Art 5(2) exemption decides.
+    """
     status, headers, _ = await gateway.send(json.dumps(EMPLOYEE).encode(), token=token_for())
     assert status == 200
     assert headers["Gateway-Decision"] == "allow"
-    assert headers["Gateway-Rule"] == "CN-PI-SCC-01"
-    assert headers["Gateway-Mechanism"] == "CN_SCC SIP-SCC-2026-0042"
+    assert headers["Gateway-Rule"] == "CN-EX-HR-01"
+    assert headers["Gateway-Mechanism"] == "CN_EX_HR 2024 Provisions Art 5(2)"
+    assert headers["Gateway-Policy-Revision"] == gateway.config_revision()
     assert headers["Gateway-Audit-Index"] == "0"
     (received,) = gateway.recipient.received
     forwarded = json.loads(received["body"])
@@ -141,15 +152,18 @@ async def test_unmodified_body_is_forwarded_byte_for_byte(gateway: Harness, toke
 
 
 async def test_refused_transfer_never_reaches_recipient(gateway: Harness, token_for: Callable[..., str]) -> None:
-    """Sensitive PI without a covering mechanism is refused with the rule, reason and audit index."""
+    """Sensitive PI without a covering mechanism is refused with the rule, reason, explanation and audit index."""
     body = json.dumps({"employee_no": "E-2", "id_card": RESIDENT_ID}).encode()
-    status, headers, problem = await gateway.send(body, token=token_for())
+    status, headers, problem = await gateway.send(body, token=token_for(), scenario="general")
     assert status == 403
     assert headers["Content-Type"].startswith("application/problem+json")
     assert headers["Gateway-Decision"] == "deny"
     assert problem["type"] == "/problems/policy-denied"
     assert problem["rule"] == "CN-SPI-01"
     assert problem["categories"] == ["SPI.GOV_ID"]
+    tried = {m["mechanism"]: m for m in problem["explanation"]["mechanisms"]}
+    assert tried["CN_SCC"]["why"] == "SIP-SCC-2026-0042 does not cover SPI.GOV_ID"
+    assert not any(m["chosen"] for m in tried.values())
     assert problem["decision_id"] == headers["Gateway-Decision-Id"]
     assert problem["audit_index"] == int(headers["Gateway-Audit-Index"])
     assert gateway.recipient.received == []
