@@ -61,6 +61,12 @@ PROBLEMS: dict[str, ProblemKind] = {
         "Send identifiers in the body, where policy applies to them; URLs end up in access logs on every hop.",
     ),
     "route-unknown": ProblemKind(404, "Unknown route", "Use a route configured on this gateway."),
+    "category-unknown": ProblemKind(
+        400,
+        "Unknown data category declared",
+        "Gateway-Categories lists category ids of the policy vocabulary (GET /openapi.json names the header), "
+        "separated by commas, for example IMP.DATA.",
+    ),
     "body-malformed": ProblemKind(400, "Body is not valid JSON", "Send a well-formed JSON document."),
     "body-encoding": ProblemKind(400, "Body is not valid UTF-8", "Encode the body as UTF-8 (RFC 8259 s.8.1)."),
     "body-too-deep": ProblemKind(400, "JSON nested too deeply", "Flatten the document below the nesting limit."),

@@ -26,6 +26,7 @@ from gateway.audit.record import (
 from gateway.auth import TokenVerifier
 from gateway.classify import scan, scrub_text
 from gateway.classify.age import flag_minors
+from gateway.classify.declared import with_declared
 from gateway.config import Limits, Route
 from gateway.errors import PROBLEMS, AuditUnavailable, GatewayError, Overloaded, RequestRejected, UpstreamFailed
 from gateway.model import Classification, Decision, Effect, Facts, Json, Principal, Transfer
@@ -84,6 +85,7 @@ class IncomingRequest:
     scenario: str | None
     accept: str | None
     body: BodySource
+    categories: str | None = None  # Gateway-Categories: what the enterprise declares the body holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
             if SENDER_ROLE not in principal.roles:
                 raise RequestRejected("role-missing", f"sending a transfer needs the role {SENDER_ROLE!r}")
         transfer, recipient = _resolve(gw, policy, req, principal, decision_id, now)  # (1)
+        declared = _declared(req.categories, policy)
         with _step(gw, "gateway.read"):
             raw = await req.body.read(gw.limits.max_body_bytes)  # (2)
             doc = _parse(raw, transfer.content_type, policy, gw.limits.max_depth)
@@ -141,7 +144,8 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         return await _rejected(gw, req, e, decision_id, now, principal, policy.revision, len(raw))
 
     with _step(gw, "gateway.classify"):
-        classification = flag_minors(scan(doc), now.astimezone(CORRIDOR_TIME).date())  # (3)
+        found = flag_minors(scan(doc), now.astimezone(CORRIDOR_TIME).date())  # (3)
+        classification = with_declared(found, declared)
     # (4) Until the counter and consent stores exist, the counts are this transfer's alone and no consent is known.
     facts = facts_of_this_transfer(classification, policy)
     with _step(gw, "gateway.decide"):
@@ -243,6 +247,18 @@ def _parse(raw: bytes, media_type: str, policy: CompiledPolicy, max_depth: int) 
             f"{', '.join(sorted(policy.accept_content_types))}",
         )
     return parse_json(raw, max_depth)
+
+
+def _declared(header: str | None, policy: CompiledPolicy) -> tuple[str, ...]:
+    """The categories declared in ``Gateway-Categories``; each must be one of the policy's vocabulary."""
+    if not header:
+        return ()
+    names = tuple(name.strip() for name in header.split(",") if name.strip())
+    unknown = [name for name in names if name not in policy.levels]
+    if unknown:
+        shown = ", ".join(repr(scrub_text(name[:40])) for name in unknown[:3])
+        raise RequestRejected("category-unknown", f"Gateway-Categories names {shown}, not in the policy's vocabulary")
+    return names
 
 
 def _resolve(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gateway.classify import scan
 from gateway.classify.age import flag_minors
+from gateway.classify.declared import with_declared
 from gateway.errors import ConfigError
 from gateway.model import Consent, Decision, Facts, Json, Principal, Transfer
 from gateway.policy.compiled import CompiledPolicy
@@ -58,7 +59,7 @@ class Outcome:
         }
 
 
-_REQUEST = {"exporter", "route", "purpose", "scenario", "at", "body", "content_type", "method", "path"}
+_REQUEST = {"exporter", "route", "purpose", "scenario", "at", "body", "content_type", "method", "path", "categories"}
 _FACTS = {"ytd_personal", "ytd_sensitive", "consents"}
 _EXPECT = {"effect", "rule", "mechanism", "edits", "dropped", "reason_contains"}
 _CONSENT = {"id", "recipients", "purposes", "categories", "separate", "given_by", "notice", "given_at", "expires_at"}
@@ -183,7 +184,11 @@ def evaluate(policy: CompiledPolicy, case: Case) -> Outcome:
     )
     # A body given as a string is sent as is (a JSON document in text); otherwise as the YAML value itself.
     doc = json.loads(body) if isinstance(body, str) and body.lstrip().startswith(("{", "[")) else body
-    classification = flag_minors(scan(doc), at.astimezone(CORRIDOR_TIME).date())
+    declared = req.get("categories") or []
+    if not isinstance(declared, list) or any(str(c) not in policy.levels for c in declared):
+        raise ConfigError(f"{case.where}: request categories are category ids of the vocabulary")
+    found = flag_minors(scan(doc), at.astimezone(CORRIDOR_TIME).date())
+    classification = with_declared(found, tuple(str(c) for c in declared))
     facts = facts_of_this_transfer(classification, policy)
     given = case.facts or {}
     consents = given.get("consents") or {}

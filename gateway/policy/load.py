@@ -19,6 +19,7 @@ import rfc8785
 
 from gateway.classify import DETECTOR_CATEGORIES
 from gateway.classify.age import AGE_DETECTOR
+from gateway.classify.declared import DECLARED_DETECTOR
 from gateway.errors import ConfigError
 from gateway.model import Effect, Json, Level, Obligation
 from gateway.policy.compiled import (
@@ -41,7 +42,7 @@ NOTICE_FIELDS = frozenset(
     {"recipient_name", "recipient_contact", "purpose", "method", "categories", "rights_procedure"}
     | {"sg_transfer_summary"}
 )
-KNOWN_DETECTORS = frozenset(DETECTOR_CATEGORIES) | {AGE_DETECTOR}
+KNOWN_DETECTORS = frozenset(DETECTOR_CATEGORIES) | {AGE_DETECTOR, DECLARED_DETECTOR}
 _PARAMETER = re.compile(r"\$([a-z][a-z0-9_]*)")
 _OBLIGATIONS = ("redact", "mask", "pseudonymise", "generalise_dates", "require_consent")
 _SELECTORS = {"categories", "detectors", "paths"}

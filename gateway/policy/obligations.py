@@ -15,12 +15,15 @@ from collections.abc import Iterator, Mapping
 from itertools import groupby
 from typing import NamedTuple
 
+from gateway.classify.age import AGE_DETECTOR
+from gateway.classify.declared import DECLARED_DETECTOR
 from gateway.model import Classification, Finding, Json, Obligation
 
 __all__ = ["PSEUDONYM_PREFIX", "REDACTED", "Edit", "apply_edits", "drop_subjects", "plan_edits"]
 
 REDACTED = "[REDACTED]"
 PSEUDONYM_PREFIX = "pn:"
+MARKERS = frozenset({AGE_DETECTOR, DECLARED_DETECTOR})  # findings that mark a record or body, not a value
 _STRENGTH = {"redact": 4, "pseudonymise": 3, "generalise": 2, "mask": 1}
 
 
@@ -91,8 +94,8 @@ def plan_edits(
         if categories or detectors:
             f: Finding
             for f in classification.findings:
-                if f.end is None and f.start == 0 and f.detector == "age_from_resident_id":
-                    continue  # an age flag marks an individual's record, not a value to edit
+                if f.detector in MARKERS:
+                    continue  # a mark on a record or the whole body, not a value to edit
                 if f.category in categories or f.detector in detectors:
                     offer((f.pointer, f.start, f.end), _edit(f.pointer, f.start, f.end, obligation))
         for path in obligation.paths:

@@ -41,6 +41,7 @@ def _incoming(request: web.Request) -> IncomingRequest:
         scenario=request.headers.get("Gateway-Scenario"),
         accept=request.headers.get("Accept"),
         body=_Body(request),
+        categories=request.headers.get("Gateway-Categories"),
     )
 
 

@@ -22,6 +22,10 @@ _DECISION_HEADERS = {
         "description": "Index of the decision's audit record, once it is durable.",
         "schema": {"type": "integer"},
     },
+    "Gateway-Policy-Revision": {
+        "description": "The revision (digest of the canonical policy) that decided, also in the audit record.",
+        "schema": {"type": "string"},
+    },
 }
 
 
@@ -180,6 +184,14 @@ OPENAPI: dict[str, Any] = {
                     "required": False,
                     "schema": {"type": "string"},
                     "description": "Scenario of the transfer (vocabulary id); the route's default when absent.",
+                },
+                {
+                    "name": "Gateway-Categories",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "Categories the body holds that no detector can see, comma-separated vocabulary "
+                    "ids (e.g. IMP.DATA for important data); they add to what the classifier finds.",
                 },
             ],
             "post": {
