@@ -90,3 +90,63 @@ def token_for(signing_key: SigningKey) -> Callable[..., str]:
 def audit_bytes(data_dir: Path) -> bytes:
     """Every byte the audit store wrote: the database and its WAL."""
     return b"".join(p.read_bytes() for p in sorted(data_dir.glob("audit.sqlite3*")))
+
+
+# A small vocabulary for policies written inline by the tests, so that they do not depend on the shipped
+# policies/vocabulary.yaml (which grows with the shipped policy). Each entry is one the policy tests name.
+POLICY_VOCABULARY = """\
+categories:
+  NP.PUBLIC:       {level: public}
+  NP.BUSINESS:     {level: general}
+  PI.BASIC:        {level: personal}
+  PI.CONTACT:      {level: personal}
+  PI.EMPLOYEE:     {level: personal}
+  PI.TRANSACTION:  {level: personal}
+  SPI.GOV_ID:      {level: sensitive}
+  SPI.FIN_ACCOUNT: {level: sensitive}
+  SPI.HEALTH:      {level: sensitive}
+  SPI.MINOR_U14:   {level: sensitive}
+  IMP.DATA:        {level: important}
+  CORE.DATA:       {level: core}
+mechanisms:
+  CN_SCC:          {kind: held, basis: "PIPL Art 38(3)"}
+  CN_CERT:         {kind: held, basis: "PIPL Art 38(2)"}
+  SG_LEO_CONTRACT: {kind: held, basis: "PDPR reg 11(2)", requires_countries: true}
+  SG_LEO_BCR:      {kind: held, basis: "PDPR reg 11(3)", related_only: true}
+  CN_EX_TRADE:     {kind: exemption, basis: "2024 Provisions Art 3"}
+  CN_EX_HR:        {kind: exemption, basis: "2024 Provisions Art 5(2)"}
+  CN_CONSENT:      {kind: consent, basis: "PIPL Art 13(1)"}
+purposes:
+  payroll:           {en: Payroll}
+  hr_administration: {en: HR administration}
+  marketing:         {en: Marketing}
+jurisdictions:
+  CN: {en: China}
+  SG: {en: Singapore}
+  MY: {en: Malaysia}
+scenarios:
+  general: {en: General}
+  hr:      {en: Cross-border HR management}
+"""
+
+
+@pytest.fixture(scope="session")
+def write_policy_dir(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """A writer of policy directories: ``write(policy_yaml, vocabulary=..., cases={file: yaml}) -> directory``.
+
+    Each call makes a new directory holding ``vocabulary.yaml`` (the inline vocabulary unless given), ``policy.yaml``
+    (which should say ``vocabulary: vocabulary.yaml``) and, for ``cases``, ``tests/<file>``. Session-scoped, so that
+    module-scoped fixtures and property tests can use it too.
+    """
+
+    def write(policy: str, *, vocabulary: str = POLICY_VOCABULARY, cases: dict[str, str] | None = None) -> Path:
+        directory = tmp_path_factory.mktemp("policy")
+        (directory / "vocabulary.yaml").write_text(vocabulary, encoding="utf-8")
+        (directory / "policy.yaml").write_text(policy, encoding="utf-8")
+        if cases:
+            (directory / "tests").mkdir()
+            for name, text in cases.items():
+                (directory / "tests" / name).write_text(text, encoding="utf-8")
+        return directory
+
+    return write
