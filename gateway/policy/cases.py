@@ -167,7 +167,10 @@ def evaluate(policy: CompiledPolicy, case: Case) -> Outcome:
     if recipient_id is None:
         raise ConfigError(f"{case.where}: route {route!r} leads to no recipient of policy {policy.name!r}")
     recipient = policy.recipients[recipient_id]
-    at = _aware(str(req.get("at", "")))
+    try:
+        at = _aware(str(req.get("at", "")))
+    except ValueError as e:
+        raise ConfigError(f"{case.where}: the request needs 'at', a time like 2026-06-01T09:00:00+08:00") from e
     body = req.get("body")
     transfer = Transfer(
         decision_id=f"case:{case.where}",

@@ -189,11 +189,18 @@ class _WhenCompiler:
         return _conjunction(preds) if key == "all" else _disjunction(preds)
 
     def _check(self, key: str) -> Callable[[str, str], None]:
-        known = self.names.get(key, frozenset())
+        held = self.names.get(key, frozenset())
+        every = self.names.get("mechanisms", held)
 
         def check(value: str, at: str) -> None:
-            if value not in known:
+            if value not in every:
                 raise self.doc.error(at, f"unknown mechanism {value!r}")
+            if value not in held:
+                raise self.doc.error(
+                    at,
+                    f"{value!r} is relied on by a rule, never held by a recipient: it is always "
+                    "available, so this condition could never change",
+                )
 
         return check
 

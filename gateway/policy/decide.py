@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 
+from gateway.classify import scrub_text
 from gateway.model import (
     Classification,
     Consent,
@@ -149,6 +150,8 @@ def _consent_gaps(consent: Consent, ctx: Context, req: ConsentRequirement, neede
         yield f"consent {consent.id} is not separate consent (单独同意) for this transfer"
     if req.given_by == "guardian" and consent.given_by != "guardian":
         yield f"consent {consent.id} was not given by a parent or guardian"
+    if req.given_by == "individual" and consent.given_by != "individual":
+        yield f"consent {consent.id} was not given by the individual"
     missing = sorted(req.notice - consent.notice)
     if missing:
         yield f"consent {consent.id} was given without notice of {', '.join(missing)}"
@@ -184,7 +187,8 @@ def _check_consent(
         if concerned:
             notes.append(f"Consent required by rule {rule.id}: all {concerned} individual(s) concerned have it.")
         return None
-    where = "; ".join(f"{pointer or '/'}: {why}" for pointer, why in gaps[:5])
+    # A pointer can hold an identifier used as an object key: scrubbed, so no refusal quotes personal data.
+    where = "; ".join(f"{scrub_text(pointer) or '/'}: {why}" for pointer, why in gaps[:5])
     more = f" (and {len(gaps) - 5} more)" if len(gaps) > 5 else ""
     summary = f"{len(gaps)} of {concerned} individual(s) lack the consent rule {rule.id} requires: {where}{more}."
     if req.on_missing == "drop" and all(pointer for pointer, _ in gaps):

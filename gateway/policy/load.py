@@ -50,6 +50,7 @@ _TOP_LEVEL = {
     *("policy", "description", "vocabulary", "accept_content_types"),
     *("parameters", "exporters", "recipients", "rules"),
 }
+_KIND_WORDS = {"exemption": "an exemption", "consent": "a consent-based ground", "held": "a held mechanism"}
 T = TypeVar("T")
 
 
@@ -57,7 +58,11 @@ class PolicyInvalid(ConfigError):
     """A policy that failed validation; ``problems`` lists every problem found, in file order."""
 
     def __init__(self, problems: Iterable[ConfigError]) -> None:
-        self.problems = tuple(sorted(problems, key=lambda p: (p.file or "", p.line or 0, getattr(p, "column", 0) or 0)))
+        # One problem per place: a value that is wrong in one way is often wrong for a later check too.
+        by_place: dict[tuple[str, int, int], ConfigError] = {}
+        for p in problems:
+            by_place.setdefault((p.file or "", p.line or 0, getattr(p, "column", 0) or 0), p)
+        self.problems = tuple(by_place[place] for place in sorted(by_place))
         first = self.problems[0] if self.problems else ConfigError("invalid policy")
         more = f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
         super().__init__(first.message + more, file=first.file, line=first.line)
@@ -152,6 +157,7 @@ class _Compiler:
         self.r = Reader(doc)
         self.vocab = vocab
         self.problems = problems
+        self.held_mechanisms = frozenset(m for m, kind in vocab.mechanisms.items() if kind.kind == "held")
 
     def member(self, known: Iterable[str], what: str) -> Callable[[str, str], None]:
         names = frozenset(known)
@@ -184,7 +190,7 @@ class _Compiler:
             raise self.doc.error(child(m, "id"), f"unknown mechanism {mechanism!r}")
         if kind.kind != "held":
             raise self.doc.error(
-                child(m, "id"), f"{mechanism} is an {kind.kind} a rule relies on, not held by a recipient"
+                child(m, "id"), f"{mechanism} is {_KIND_WORDS[kind.kind]} a rule relies on, not held by a recipient"
             )
         valid_from, valid_until = r.day(child(m, "valid_from")), r.day(child(m, "valid_until"))
         if valid_until < valid_from:
@@ -325,8 +331,9 @@ class _Compiler:
             "purposes": self.vocab.purposes,
             "scenarios": self.vocab.scenarios,
             "detectors_any": KNOWN_DETECTORS,
-            "has_mechanism": frozenset(self.vocab.mechanisms),
-            "lacks_mechanism": frozenset(self.vocab.mechanisms),
+            "mechanisms": frozenset(self.vocab.mechanisms),
+            "has_mechanism": self.held_mechanisms,
+            "lacks_mechanism": self.held_mechanisms,
         }
         compiled = compile_when(self.doc, child(p, "when"), names, self.vocab.expand, LEVEL_NAMES)
         mechanisms: tuple[str, ...] = ()
@@ -410,10 +417,13 @@ def _rules(c: _Compiler, known: dict[str, frozenset[str]]) -> tuple[list[Rule], 
 
 def load_policy(directory: Path) -> CompiledPolicy:
     """Load ``directory/policy.yaml`` and its vocabulary, validate everything, and compile."""
-    source = load_yaml(directory / "policy.yaml")
-    Reader(source).mapping("", allowed=_TOP_LEVEL)
-    vocab_doc = load_yaml((directory / Reader(source).string("/vocabulary")).resolve())
-    vocab = Vocabulary(vocab_doc)
+    try:
+        source = load_yaml(directory / "policy.yaml")
+        Reader(source).mapping("", allowed=_TOP_LEVEL)
+        vocab_doc = load_yaml((directory / Reader(source).string("/vocabulary")).resolve())
+        vocab = Vocabulary(vocab_doc)
+    except ConfigError as e:
+        raise PolicyInvalid([e]) from e
     problems: list[ConfigError] = []
     c = _Compiler(_substitute(source, problems), vocab, problems)
     exporters = _each(c, c.r.mapping("/exporters", required=False), c.exporter)

@@ -101,8 +101,27 @@ def plan_edits(
         for path in obligation.paths:
             for pointer in _matches(doc, path.split("/")[1:]):
                 offer((pointer, 0, None), _edit(pointer, 0, None, obligation))
-    edits = (e for e in chosen.values() if not gone or not _within(e.pointer, gone))
-    return tuple(sorted(edits, key=lambda e: (e.pointer, e.start)))
+    edits = [e for e in chosen.values() if not gone or not _within(e.pointer, gone)]
+    return tuple(sorted(_absorb_spans(edits), key=lambda e: (e.pointer, e.start)))
+
+
+def _absorb_spans(edits: list[Edit]) -> list[Edit]:
+    """Where a whole value is edited, edits of spans inside it go: the whole value takes the strongest action.
+
+    A mask of a number inside a text that is also to be redacted whole must not leave the rest of the text as it
+    was; a redaction of a span inside a text masked whole makes the whole text redacted. Nothing leaves finer than
+    any obligation allows.
+    """
+    whole = {e.pointer: e for e in edits if e.end is None}
+    if not whole:
+        return edits
+    out = [e for e in edits if e.end is None or e.pointer not in whole]
+    for e in edits:
+        if e.end is not None and e.pointer in whole and _STRENGTH[e.action] > _STRENGTH[whole[e.pointer].action]:
+            stronger = e._replace(start=0, end=None)
+            out[out.index(whole[e.pointer])] = stronger
+            whole[e.pointer] = stronger
+    return out
 
 
 _MASKABLE = re.compile(r"[^\W_]")  # letters and digits of any script; separators stay readable

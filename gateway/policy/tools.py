@@ -1,7 +1,7 @@
 """The operators' policy tools behind ``gateway policy check|test|explain|diff``; each returns its exit status.
 
-Exit status: 0 all is well; 1 the policy has problems, a case failed, or (diff) some decision changes; 2 the input
-could not be read at all.
+Exit status: 0 all is well; 1 the policy has problems, a case failed, or (diff) some decision changes; 2 a case
+could not be evaluated at all (diff, explain) or the command was used wrongly.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TextIO
 from gateway.errors import ConfigError
 from gateway.policy.cases import Case, evaluate, load_cases, outcome_differences, read_case, result_lines
 from gateway.policy.compiled import CompiledPolicy
-from gateway.policy.load import PolicyInvalid, load_policy
+from gateway.policy.load import load_policy
 from gateway.policy.source import load_yaml
 
 __all__ = ["check", "diff", "explain", "run_tests"]
@@ -31,7 +31,7 @@ def _problems(e: ConfigError, out: TextIO) -> int:
 def _loaded(directory: Path, out: TextIO) -> CompiledPolicy | int:
     try:
         return load_policy(directory)
-    except PolicyInvalid as e:
+    except ConfigError as e:
         return _problems(e, out)
 
 
@@ -50,7 +50,12 @@ def check(directory: Path, out: TextIO) -> int:
 
 
 def _cases_dir(directory: Path) -> Path:
-    return directory / "tests" if (directory / "tests").is_dir() else directory
+    """A policy directory's ``tests/``, or the directory itself when it holds no policy (a folder of cases)."""
+    if (directory / "tests").is_dir():
+        return directory / "tests"
+    if (directory / "policy.yaml").exists():
+        raise ConfigError("this policy has no tests/ folder of test cases", file=str(directory))
+    return directory
 
 
 def run_tests(directory: Path, out: TextIO, *, verbose: bool = False) -> int:
@@ -121,8 +126,14 @@ def diff(old_dir: Path, new_dir: Path, cases_dir: Path, out: TextIO) -> int:
         return 2
     cases = load_cases(_cases_dir(cases_dir))
     changed = 0
+    broken = 0
     for case in cases:
-        before, after = evaluate(old, case).summary(), evaluate(new, case).summary()
+        try:
+            before, after = evaluate(old, case).summary(), evaluate(new, case).summary()
+        except ConfigError as e:
+            broken += 1
+            print(f"CANNOT EVALUATE {case.where}  {case.name}: {e}", file=out)
+            continue
         if before != after:
             changed += 1
             print(f"CHANGED {case.where}  {case.name}", file=out)
@@ -130,4 +141,6 @@ def diff(old_dir: Path, new_dir: Path, cases_dir: Path, out: TextIO) -> int:
                 if before[key] != after[key]:
                     print(f"     {key}: {before[key]!r} -> {after[key]!r}", file=out)
     print(f"{len(cases)} cases: {changed} change decision ({old.revision[:19]} -> {new.revision[:19]})", file=out)
+    if broken:
+        return 2
     return 1 if changed else 0

@@ -294,6 +294,7 @@ REFUSED: list[tuple[str, str, str, str]] = [
     ("unknown-category", "{categories_any: [PI.SHOE_SIZE]}", "SHOE_SIZE", "unknown category 'PI.SHOE_SIZE'"),
     ("unknown-family", "{categories_none: [XYZ.*]}", "XYZ", "unknown category 'XYZ.*'"),
     ("unknown-mechanism", "{has_mechanism: [CN_MAGIC]}", "CN_MAGIC", "unknown mechanism 'CN_MAGIC'"),
+    ("exemption-never-held", "{lacks_mechanism: [CN_EX_HR]}", "CN_EX_HR", "never held by a recipient"),
     ("flag-not-boolean", "{exporter_ciio: maybe}", "maybe", "must be true or false"),
     ("names-not-a-list", "{purposes: payroll}", "purposes: payroll", "must be a non-empty list"),
     ("all-not-a-list", "{all: {purposes: [payroll]}}", "all: {purposes", "'all' needs a non-empty list"),

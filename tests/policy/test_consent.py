@@ -451,11 +451,6 @@ def test_requirements_of_a_refused_transfer_are_not_checked(refusing: CompiledPo
     assert decision.explanation.consent == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: decide._consent_gaps checks given_by only for 'guardian'; 'given_by: individual' has no effect",
-)
 def test_given_by_individual_refuses_a_guardians_consent(write_policy_dir: Callable[..., Path]) -> None:
     """``given_by: individual`` (accepted by the loader, and kept apart from the default 'anyone') requires the
     individual's own consent: a record given by a guardian does not cover an adult."""

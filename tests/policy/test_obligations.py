@@ -310,11 +310,6 @@ def test_path_and_category_obligations_on_one_whole_value_keep_the_strongest() -
     assert plan_edits(c, obligations, doc) == (Edit("/mobile", 0, None, "redact", "R"),)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: a span edit inside a value stops a whole-value edit of the same value (obligations._edit_text)",
-)
 def test_path_redaction_of_free_text_wins_over_a_mask_inside_it() -> None:
     """Redacting a note by path redacts all of it, even where a mask reaches a phone number inside the note.
 
