@@ -18,6 +18,7 @@ from gateway.errors import AuditCorrupt, ConfigError
 from gateway.keys import create_pseudonym_keys, generate_signing_key, new_secret, write_private
 from gateway.policy import tools
 from gateway.policy.load import load_policy
+from gateway.policy.schema import write_schemas
 from gateway.stores.sqlite_audit import verify_file
 from gateway.telemetry import configure_logging, configure_tracing
 
@@ -93,6 +94,12 @@ def _policy_explain(args: argparse.Namespace) -> int:
     return tools.explain(Path(args.policy), Path(args.request), sys.stdout, as_json=args.json)
 
 
+def _policy_schema(args: argparse.Namespace) -> int:
+    for path in write_schemas(Path(args.directory)):
+        print(f"wrote {path}")
+    return 0
+
+
 def _policy_diff(args: argparse.Namespace) -> int:
     return tools.diff(Path(args.old), Path(args.new), Path(args.cases), sys.stdout)
 
@@ -165,24 +172,8 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gateway", description="Cross-border data gateway (SIP - Singapore).")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    serve = sub.add_parser("serve", help="run the gateway from a configuration file")
-    serve.add_argument("--config", required=True)
-    serve.set_defaults(func=_serve)
-
-    demo = sub.add_parser("demo", help="run a demo recipient, the gateway and scripted transfers on loopback")
-    demo.add_argument("--serve", action="store_true", help="keep the gateway running and print a curl command")
-    demo.add_argument("--port", type=int, default=8080, help="gateway port with --serve (default 8080)")
-    demo.add_argument("--data-dir", help="keep the demo's audit log here instead of a temporary folder")
-    demo.set_defaults(func=_demo)
-
-    recipient = sub.add_parser("demo-recipient", help="run only the demo recipient, which echoes what it gets")
-    recipient.add_argument("--port", type=int, default=9001)
-    recipient.set_defaults(func=_demo_recipient)
-
+def _policy_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``gateway policy ...``: the operators' tools."""
     policy = sub.add_parser("policy", help="operators' policy tools").add_subparsers(dest="action", required=True)
     check = policy.add_parser("check", help="validate and compile a policy directory")
     check.add_argument("directory")
@@ -201,7 +192,31 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("new")
     diff.add_argument("--cases", required=True, help="a directory of test case files (or a policy directory)")
     diff.set_defaults(func=_policy_diff)
+    schema = policy.add_parser("schema", help="write the JSON Schemas of policies, vocabulary and test cases")
+    schema.add_argument("directory", nargs="?", default="policies", help="where vocabulary.yaml is (default policies)")
+    schema.set_defaults(func=_policy_schema)
     _add_policy_sign(policy)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateway", description="Cross-border data gateway (SIP - Singapore).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway from a configuration file")
+    serve.add_argument("--config", required=True)
+    serve.set_defaults(func=_serve)
+
+    demo = sub.add_parser("demo", help="run a demo recipient, the gateway and scripted transfers on loopback")
+    demo.add_argument("--serve", action="store_true", help="keep the gateway running and print a curl command")
+    demo.add_argument("--port", type=int, default=8080, help="gateway port with --serve (default 8080)")
+    demo.add_argument("--data-dir", help="keep the demo's audit log here instead of a temporary folder")
+    demo.set_defaults(func=_demo)
+
+    recipient = sub.add_parser("demo-recipient", help="run only the demo recipient, which echoes what it gets")
+    recipient.add_argument("--port", type=int, default=9001)
+    recipient.set_defaults(func=_demo_recipient)
+
+    _policy_parsers(sub)
 
     audit = sub.add_parser("audit", help="regulators' audit tools").add_subparsers(dest="action", required=True)
     verify = audit.add_parser("verify", help="verify the audit trail's hash chain")

@@ -5,7 +5,7 @@ gateway cannot take and for faults. Each carries a problem kind (see :data:`PROB
 into an RFC 9457 problem document, and a human explanation that never quotes personal data::
 
     GatewayError                 kind, status, detail
-    +-- ConfigError              a configuration or policy file is invalid (file, line)
+    +-- ConfigError              a configuration or policy file is invalid (file, line, column)
     +-- RequestRejected          the caller's request cannot be taken (4xx): token, route, body
     +-- Overloaded               too many transfers in flight (503, Retry-After)
     +-- AuditUnavailable         the audit log cannot take a record; nothing is forwarded (503)
@@ -101,16 +101,23 @@ class GatewayError(Exception):
 
 
 class ConfigError(GatewayError):
-    """A configuration or policy file is invalid; the message names the file and line."""
+    """A configuration or policy file is invalid; shown as ``file:line:column: message``, as much as is known.
+
+    ``line`` and ``column`` are 1-based; a column without a line is not shown.
+    """
 
     kind = "config-invalid"
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
-        where = ":".join(part for part in (file, None if line is None else str(line)) if part)
+    def __init__(
+        self, message: str, *, file: str | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
+        place = [] if line is None else [str(line)] if column is None else [str(line), str(column)]
+        where = ":".join([file, *place] if file else place)
         super().__init__(f"{where}: {message}" if where else message)
         self.message = message
         self.file = file
         self.line = line
+        self.column = column
 
 
 class _ProblemError(GatewayError):

@@ -62,7 +62,10 @@ class Outcome:
 _REQUEST = {"exporter", "route", "purpose", "scenario", "at", "body", "content_type", "method", "path", "categories"}
 _FACTS = {"ytd_personal", "ytd_sensitive", "consents"}
 _EXPECT = {"effect", "rule", "mechanism", "edits", "dropped", "reason_contains"}
-_CONSENT = {"id", "recipients", "purposes", "categories", "separate", "given_by", "notice", "given_at", "expires_at"}
+_CONSENT = {
+    *("id", "recipients", "purposes", "categories", "separate", "given_by", "notice", "given_at", "expires_at"),
+    "status",
+}
 
 
 def _time(r: Reader, pointer: str) -> datetime:
@@ -122,7 +125,7 @@ def load_cases(directory: Path) -> list[Case]:
 
 
 def _consent(data: Json, policy: CompiledPolicy, where: str) -> Consent:
-    if not isinstance(data, dict) or not {"id", "given_at"} <= data.keys() or not data.keys() <= _CONSENT | {"status"}:
+    if not isinstance(data, dict) or not {"id", "given_at"} <= data.keys() or not data.keys() <= _CONSENT:
         raise ConfigError(f"a consent needs id and given_at and may have {', '.join(sorted(_CONSENT))}, status")
 
     def names(key: str) -> frozenset[str]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import rfc8785
 
@@ -32,6 +32,7 @@ from gateway.policy.compiled import (
     Rule,
 )
 from gateway.policy.conditions import compile_when
+from gateway.policy.schema import build_policy_schema, schema_problems
 from gateway.policy.source import Located, Reader, child, load_yaml
 
 __all__ = ["LEVEL_NAMES", "NOTICE_FIELDS", "PolicyInvalid", "load_policy", "load_vocabulary"]
@@ -65,7 +66,7 @@ class PolicyInvalid(ConfigError):
         self.problems = tuple(by_place[place] for place in sorted(by_place))
         first = self.problems[0] if self.problems else ConfigError("invalid policy")
         more = f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
-        super().__init__(first.message + more, file=first.file, line=first.line)
+        super().__init__(first.message + more, file=first.file, line=first.line, column=first.column)
 
 
 class Vocabulary:
@@ -415,6 +416,18 @@ def _rules(c: _Compiler, known: dict[str, frozenset[str]]) -> tuple[list[Rule], 
     return rules, disabled
 
 
+_SCHEMAS: dict[str, Mapping[str, Any]] = {}
+
+
+def _schema_for(vocab_doc: Located) -> Mapping[str, Any]:
+    """The policy schema for this vocabulary, built once per vocabulary content (its validator is cached with it)."""
+    key = hashlib.sha256(rfc8785.dumps(vocab_doc.data)).hexdigest()
+    found = _SCHEMAS.get(key)
+    if found is None:
+        found = _SCHEMAS[key] = build_policy_schema(vocab_doc.data)
+    return found
+
+
 def load_policy(directory: Path) -> CompiledPolicy:
     """Load ``directory/policy.yaml`` and its vocabulary, validate everything, and compile."""
     try:
@@ -424,7 +437,7 @@ def load_policy(directory: Path) -> CompiledPolicy:
         vocab = Vocabulary(vocab_doc)
     except ConfigError as e:
         raise PolicyInvalid([e]) from e
-    problems: list[ConfigError] = []
+    problems: list[ConfigError] = list(schema_problems(source, _schema_for(vocab_doc)))
     c = _Compiler(_substitute(source, problems), vocab, problems)
     exporters = _each(c, c.r.mapping("/exporters", required=False), c.exporter)
     recipients = _each(c, c.r.mapping("/recipients"), c.recipient)

@@ -1,7 +1,8 @@
 """Read YAML into plain data while remembering where each value came from.
 
-Operators need errors with line numbers, so the parser keeps a map from JSON pointer to source line. Timestamps
-stay strings (policies are compared as canonical JSON), duplicate keys are errors, and keys must be strings.
+Operators need errors with line and column, so the parser keeps a map from JSON pointer to source position.
+Timestamps stay strings (policies are compared as canonical JSON), duplicate keys are errors, and keys must be
+strings.
 """
 
 from __future__ import annotations
@@ -16,30 +17,53 @@ import yaml
 from gateway.errors import ConfigError
 from gateway.model import Json
 
-__all__ = ["Located", "Reader", "child", "load_yaml", "parse_yaml"]
+__all__ = ["Located", "Position", "Reader", "child", "load_yaml", "parse_yaml"]
+
+Position = tuple[int, int]
+"""A 1-based (line, column) in a source file."""
 
 
 @dataclass(frozen=True, slots=True)
 class Located:
-    """Parsed YAML with the source line (1-based) of every value, by JSON pointer."""
+    """Parsed YAML with the source position of every value, by JSON pointer.
+
+    A mapping entry's position is its key's, also when the value is a block starting on the next line; a list
+    item's is where the item starts.
+    """
 
     data: Json
     file: str
-    lines: dict[str, int]
+    positions: dict[str, Position]
 
-    def line(self, pointer: str) -> int | None:
-        """The line of ``pointer``, or of its nearest ancestor that has one."""
+    @property
+    def lines(self) -> dict[str, int]:
+        """The line of every value, by JSON pointer."""
+        return {pointer: line for pointer, (line, _) in self.positions.items()}
+
+    def position(self, pointer: str) -> Position | None:
+        """The position of ``pointer``, or of its nearest ancestor that has one."""
         while True:
-            if pointer in self.lines:
-                return self.lines[pointer]
+            if pointer in self.positions:
+                return self.positions[pointer]
             if not pointer:
                 return None
             pointer = pointer.rsplit("/", 1)[0]
 
+    def line(self, pointer: str) -> int | None:
+        """The line of ``pointer``, or of its nearest ancestor that has one."""
+        at = self.position(pointer)
+        return None if at is None else at[0]
+
+    def column(self, pointer: str) -> int | None:
+        """The column of ``pointer``, or of its nearest ancestor that has one."""
+        at = self.position(pointer)
+        return None if at is None else at[1]
+
     def error(self, pointer: str, message: str) -> ConfigError:
-        """A :class:`ConfigError` for the value at ``pointer``."""
+        """A :class:`ConfigError` for the value at ``pointer``, with its line and column."""
         where = pointer or "/"
-        return ConfigError(f"{where}: {message}", file=self.file, line=self.line(pointer))
+        line, column = self.position(pointer) or (None, None)
+        return ConfigError(f"{where}: {message}", file=self.file, line=line, column=column)
 
 
 def child(pointer: str, key: str | int) -> str:
@@ -50,6 +74,15 @@ def child(pointer: str, key: str | int) -> str:
 _SCALAR_LOADER = yaml.SafeLoader("")
 
 
+def _at(node: yaml.Node) -> Position:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _problem(message: str, node: yaml.Node) -> ConfigError:
+    line, column = _at(node)
+    return ConfigError(message, line=line, column=column)
+
+
 def _scalar(node: yaml.ScalarNode) -> Json:
     if node.tag == "tag:yaml.org,2002:timestamp":
         return str(node.value)
@@ -57,46 +90,47 @@ def _scalar(node: yaml.ScalarNode) -> Json:
     if isinstance(value, (bool, int, float, str)) or value is None:
         return value
     # Binary and other tags have no place in a policy.
-    raise ConfigError(f"unsupported YAML value of tag {node.tag}", line=node.start_mark.line + 1)
+    raise _problem(f"unsupported YAML value of tag {node.tag}", node)
 
 
-def _convert(node: yaml.Node, pointer: str, lines: dict[str, int]) -> Json:
-    lines[pointer] = node.start_mark.line + 1
+def _convert(node: yaml.Node, pointer: str, positions: dict[str, Position]) -> Json:
+    positions[pointer] = _at(node)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Json] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise ConfigError("mapping keys must be plain strings", line=key_node.start_mark.line + 1)
+                raise _problem("mapping keys must be plain strings", key_node)
             key = str(key_node.value)
             if key in out:
-                raise ConfigError(f"duplicate key {key!r}", line=key_node.start_mark.line + 1)
-            out[key] = _convert(value_node, child(pointer, key), lines)
+                raise _problem(f"duplicate key {key!r}", key_node)
+            out[key] = _convert(value_node, child(pointer, key), positions)
             # Errors about a field point at its key, also when its value is a block starting on the next line.
-            lines[child(pointer, key)] = key_node.start_mark.line + 1
+            positions[child(pointer, key)] = _at(key_node)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, child(pointer, i), lines) for i, item in enumerate(node.value)]
+        return [_convert(item, child(pointer, i), positions) for i, item in enumerate(node.value)]
     assert isinstance(node, yaml.ScalarNode)
     return _scalar(node)
 
 
 def parse_yaml(text: str, file: str) -> Located:
-    """Parse one YAML document; errors name ``file`` and the line."""
+    """Parse one YAML document; errors name ``file``, the line and the column."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark else None
-        raise ConfigError(f"not valid YAML: {e.problem}", file=file, line=line) from e
+        mark = e.problem_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise ConfigError(f"not valid YAML: {e.problem}", file=file, line=line, column=column) from e
     except yaml.YAMLError as e:
         raise ConfigError(f"not valid YAML: {e}", file=file) from e
     if node is None:
         raise ConfigError("the file is empty", file=file)
-    lines: dict[str, int] = {}
+    positions: dict[str, Position] = {}
     try:
-        data = _convert(node, "", lines)
+        data = _convert(node, "", positions)
     except ConfigError as e:
-        raise ConfigError(e.message, file=file, line=e.line) from e
-    return Located(data, file, lines)
+        raise ConfigError(e.message, file=file, line=e.line, column=e.column) from e
+    return Located(data, file, positions)
 
 
 def load_yaml(path: Path) -> Located:
@@ -109,7 +143,7 @@ def load_yaml(path: Path) -> Located:
 
 
 class Reader:
-    """Typed access to a located document; every failure is a ConfigError with file and line."""
+    """Typed access to a located document; every failure is a ConfigError with file, line and column."""
 
     def __init__(self, doc: Located) -> None:
         self.doc = doc

@@ -179,7 +179,7 @@ def test_invalid_policy_fails_the_test_run(
     directory = write_policy_dir(bad, cases={"cases.yaml": CASES})
     assert main(["policy", "test", str(directory)]) == 1
     out = capsys.readouterr().out
-    assert f"{directory / 'policy.yaml'}:{line_of(bad, 'secret')}: " in out
+    assert f"{directory / 'policy.yaml'}:{line_of(bad, 'secret')}:" in out
     assert "unknown level 'secret'" in out
     assert out.endswith("1 problem found\n")
     assert "cases:" not in out
@@ -195,8 +195,8 @@ def test_invalid_case_file_reports_every_bad_case(
     assert main(["policy", "test", str(directory)]) == 1
     out = capsys.readouterr().out
     file = directory / "tests" / "cases.yaml"
-    assert f"{file}:{line_of(bad, 'colour: red')}: " in out
-    assert f"{file}:{line_of(bad, 'expect: {effect: deny}')}: " in out
+    assert f"{file}:{line_of(bad, 'colour: red')}:" in out
+    assert f"{file}:{line_of(bad, 'expect: {effect: deny}')}:" in out
     assert "a case must expect 'rule'" in out
     assert out.endswith("2 problems found\n")
 

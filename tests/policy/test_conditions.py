@@ -273,16 +273,16 @@ def test_parameters_are_part_of_the_revision(write_policy_dir: Callable[..., Pat
 # (id, when, marker on the line the problem names, fragment of the message)
 REFUSED: list[tuple[str, str, str, str]] = [
     ("empty-when", "{}", "when: {}", "an empty condition would match every transfer"),
-    ("empty-all", "{all: []}", "when: {all: []}", "'all' needs a non-empty list"),
-    ("empty-any", "{any: []}", "when: {any: []}", "'any' needs a non-empty list"),
+    ("empty-all", "{all: []}", "when: {all: []}", "must list at least one condition"),
+    ("empty-any", "{any: []}", "when: {any: []}", "must list at least one condition"),
     ("empty-inside-all", "{all: [{}]}", "when: {all: [{}]}", "an empty condition would match every transfer"),
     ("empty-not", "{not: {}}", "when: {not: {}}", "an empty condition would match every transfer"),
     ("unknown-parameter", "{individuals: {at_least: $nothing}}", "$nothing", "unknown parameter '$nothing'"),
     ("below-not-above-at-least", "{individuals: {at_least: 5, below: 5}}", "below: 5", "must be greater than"),
     ("empty-range", "{individuals: {}}", "individuals: {}", "give at_least, below or both"),
-    ("negative-count", "{individuals: {at_least: -1}}", "at_least: -1", "must be a whole number >= 0"),
+    ("negative-count", "{individuals: {at_least: -1}}", "at_least: -1", "must be 0 or more"),
     ("unknown-range-field", "{individuals: {above: 1}}", "above: 1", "unknown field 'above'"),
-    ("unknown-condition", "{colour: red}", "colour: red", "unknown field 'colour'"),
+    ("unknown-condition", "{colour: red}", "colour: red", "unknown condition 'colour'"),
     ("unknown-level", "{level_at_least: secret}", "secret", "unknown level 'secret'"),
     ("unknown-recipient", "{recipients: [sg-nowhere]}", "sg-nowhere", "unknown recipient 'sg-nowhere'"),
     ("unknown-route", "{routes: [nowhere]}", "nowhere", "unknown route 'nowhere'"),
@@ -293,11 +293,11 @@ REFUSED: list[tuple[str, str, str, str]] = [
     ("unknown-detector", "{detectors_any: [palm_reader]}", "palm_reader", "'palm_reader'"),
     ("unknown-category", "{categories_any: [PI.SHOE_SIZE]}", "SHOE_SIZE", "unknown category 'PI.SHOE_SIZE'"),
     ("unknown-family", "{categories_none: [XYZ.*]}", "XYZ", "unknown category 'XYZ.*'"),
-    ("unknown-mechanism", "{has_mechanism: [CN_MAGIC]}", "CN_MAGIC", "unknown mechanism 'CN_MAGIC'"),
+    ("unknown-mechanism", "{has_mechanism: [CN_MAGIC]}", "CN_MAGIC", "unknown held mechanism 'CN_MAGIC'"),
     ("exemption-never-held", "{lacks_mechanism: [CN_EX_HR]}", "CN_EX_HR", "never held by a recipient"),
-    ("flag-not-boolean", "{exporter_ciio: maybe}", "maybe", "must be true or false"),
-    ("names-not-a-list", "{purposes: payroll}", "purposes: payroll", "must be a non-empty list"),
-    ("all-not-a-list", "{all: {purposes: [payroll]}}", "all: {purposes", "'all' needs a non-empty list"),
+    ("flag-not-boolean", "{exporter_ciio: maybe}", "maybe", "must be true/false"),
+    ("names-not-a-list", "{purposes: payroll}", "purposes: payroll", "must be a list, not a string"),
+    ("all-not-a-list", "{all: {purposes: [payroll]}}", "all: {purposes", "must be a list, not a mapping"),
 ]
 
 

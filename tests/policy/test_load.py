@@ -252,7 +252,7 @@ INVALID: list[tuple[str, str, str, str, str]] = [
         "when: {categories_any: [CORE.*]}",
         "when: {categories_any: [CORE.*], colour: red}",
         "colour: red",
-        "unknown field 'colour'",
+        "unknown condition 'colour'",
     ),
     (
         "unknown-category",
@@ -289,7 +289,7 @@ INVALID: list[tuple[str, str, str, str, str]] = [
         "    legal: DSL Art 21\n",
         "",
         "- id: DENY-CORE",
-        "/rules/0/legal: must be a non-empty string",
+        "/rules/0: a rule needs 'legal'",
     ),
     (
         "deny-with-obligations",
@@ -303,35 +303,35 @@ INVALID: list[tuple[str, str, str, str, str]] = [
         "    effect: deny\n",
         "    effect: deny\n    mechanism: [CN_CERT]\n",
         "mechanism: [CN_CERT]",
-        "only an allow rule relies on a mechanism, not deny",
+        "only an allow rule relies on a mechanism",
     ),
     (
         "oblige-with-mechanism",
         "    effect: allow\n",
         "    effect: oblige\n",
         "mechanism: [CN_SCC]",
-        "only an allow rule relies on a mechanism, not oblige",
+        "only an allow rule relies on a mechanism",
     ),
     (
         "oblige-without-obligations",
         "    effect: deny\n",
         "    effect: oblige\n",
         "- id: DENY-CORE",
-        "an oblige rule needs obligations",
+        "an oblige rule needs 'obligations'",
     ),
     (
         "empty-obligations",
         "    obligations:\n      - mask: {categories: [PI.CONTACT], keep_last: 4}\n",
         "    obligations: []\n",
         "obligations: []",
-        "must be a non-empty list",
+        "must list at least one obligation",
     ),
     (
         "unknown-mechanism-held",
         "      - id: CN_SCC",
         "      - id: CN_MAGIC",
         "CN_MAGIC",
-        "unknown mechanism 'CN_MAGIC'",
+        "unknown held mechanism 'CN_MAGIC'",
     ),
     (
         "unknown-mechanism-in-rule",
@@ -345,14 +345,14 @@ INVALID: list[tuple[str, str, str, str, str]] = [
         "      - id: CN_SCC",
         "      - id: CN_EX_HR",
         "CN_EX_HR",
-        "CN_EX_HR is an exemption a rule relies on, not held by a recipient",
+        "CN_EX_HR is relied on by a rule",
     ),
     (
         "consent-ground-held-by-recipient",
         "      - id: CN_SCC",
         "      - id: CN_CONSENT",
         "CN_CONSENT",
-        "a rule relies on, not held by a recipient",
+        "never held by a recip",
     ),
     (
         "countries-required",
@@ -434,14 +434,14 @@ INVALID: list[tuple[str, str, str, str, str]] = [
         "mask: {categories: [PI.CONTACT], keep_last: 4}",
         "mask: {keep_last: 4}",
         "mask: {keep_last: 4}",
-        "say what it applies to: categories, detectors or paths",
+        "needs at least one of 'categories', 'detectors' or 'paths'",
     ),
     (
         "obligation-path-not-a-pointer",
         "mask: {categories: [PI.CONTACT], keep_last: 4}",
         "mask: {paths: [mobile], keep_last: 4}",
         "paths: [mobile]",
-        "a path is a JSON pointer starting with '/'",
+        "a path is a JSON pointer",
     ),
     (
         "obligation-unknown-detector",
@@ -462,7 +462,7 @@ INVALID: list[tuple[str, str, str, str, str]] = [
         "mask: {categories: [PI.CONTACT], keep_last: 4}",
         "generalise_dates: {paths: [/born], to: week}",
         "to: week",
-        "must be year or month",
+        "expected one of year, month",
     ),
     (
         "keep-on-redact",
@@ -476,14 +476,14 @@ INVALID: list[tuple[str, str, str, str, str]] = [
         "mask: {categories: [PI.CONTACT], keep_last: 4}",
         "require_consent: {categories: [PI.*], given_by: employer}",
         "given_by: employer",
-        "must be individual or guardian",
+        "expected one of individual, guardian",
     ),
     (
         "consent-on-missing",
         "mask: {categories: [PI.CONTACT], keep_last: 4}",
         "require_consent: {categories: [PI.*], on_missing: ignore}",
         "on_missing: ignore",
-        "must be refuse or drop",
+        "expected one of refuse, drop",
     ),
     (
         "consent-notice-field",
@@ -504,9 +504,9 @@ INVALID: list[tuple[str, str, str, str, str]] = [
         "  limit: 5000",
         "  Limit: 5000\n  limit: 5000",
         "Limit: 5000",
-        "a parameter is a lower_case",
+        "must be lower-case letters",
     ),
-    ("parameter-list-value", "  limit: 5000", "  limit: 5000\n  many: [1, 2]", "many: [1, 2]", "a parameter is"),
+    ("parameter-list-value", "  limit: 5000", "  limit: 5000\n  many: [1, 2]", "many: [1, 2]", "not a list"),
 ]
 
 
@@ -542,7 +542,7 @@ def test_several_problems_are_reported_in_one_run(write_policy_dir: Callable[...
     problems = caught.value.problems
     second_use = [i for i, line in enumerate(text.splitlines(), 1) if line == "  - id: DENY-CORE"][1]
     expected = [
-        (line_of(text, "CN_MAGIC"), "unknown mechanism 'CN_MAGIC'"),
+        (line_of(text, "CN_MAGIC"), "unknown held mechanism 'CN_MAGIC'"),
         (line_of(text, "# claimed twice"), "route 'sg-hr-batch' already leads to recipient 'sg-hr'"),
         (line_of(text, "XYZ.*"), "unknown category 'XYZ.*'"),
         (second_use, "rule id 'DENY-CORE' is used twice"),
@@ -559,11 +559,12 @@ def test_several_problems_are_reported_in_one_run(write_policy_dir: Callable[...
 def test_a_rule_reports_its_first_problem_and_the_next_rule_is_still_checked(
     write_policy_dir: Callable[..., Path],
 ) -> None:
-    """Within one rule checking stops at the first problem; the following rules are checked all the same."""
+    """Every problem of a rule's shape is reported, and the following rules are checked all the same."""
     text = edit_once(BASE, "    effect: deny\n", "    effect: permit\n    colour: red\n")
     text = edit_once(text, "level_at_least: personal", "level_at_least: secret")
     problems = _problems(write_policy_dir(text))
-    assert [p.line for p in problems] == [line_of(text, "colour: red"), line_of(text, "secret")]
+    expected = [line_of(text, "effect: permit"), line_of(text, "colour: red"), line_of(text, "secret")]
+    assert [p.line for p in problems] == expected
 
 
 def test_duplicate_yaml_key_message_has_no_stray_location(write_policy_dir: Callable[..., Path]) -> None:
@@ -573,7 +574,9 @@ def test_duplicate_yaml_key_message_has_no_stray_location(write_policy_dir: Call
     line = line_of(text, "DSL Art 22")
     with pytest.raises(ConfigError) as caught:
         load_policy(directory)
-    assert str(caught.value) == f"{directory / 'policy.yaml'}:{line}: duplicate key 'legal'"
+    assert re.fullmatch(
+        rf"{re.escape(str(directory / 'policy.yaml'))}:{line}:\d+: duplicate key 'legal'", str(caught.value)
+    )
 
 
 @pytest.mark.parametrize(
