@@ -130,6 +130,25 @@ def decide(
     )
 
 
+def _covers(consent: Consent, ctx: Context, req: ConsentRequirement, needed: frozenset[str]) -> bool:
+    """Whether ``consent`` covers this transfer for this individual: :func:`_consent_gaps` finds nothing.
+
+    The common case, tested at once; only a consent that falls short is asked why.
+    """
+    now = ctx.now
+    return (
+        not consent.withdrawn
+        and consent.given_at <= now
+        and (consent.expires_at is None or now < consent.expires_at)
+        and ctx.recipient_id in consent.recipients
+        and ctx.purpose in consent.purposes
+        and needed <= consent.categories
+        and (consent.separate or not req.separate)
+        and (req.given_by is None or consent.given_by == req.given_by)
+        and req.notice <= consent.notice
+    )
+
+
 def _consent_gaps(consent: Consent, ctx: Context, req: ConsentRequirement, needed: frozenset[str]) -> Iterator[str]:
     """Why ``consent`` does not cover this transfer for this individual, most basic reason first."""
     t = ctx.transfer
@@ -176,7 +195,7 @@ def _check_consent(
         concerned += 1
         reasons = []
         for consent in ctx.facts.consents.get(subject.pointer, ()):
-            gap = next(_consent_gaps(consent, ctx, req, needed), None)
+            gap = None if _covers(consent, ctx, req, needed) else next(_consent_gaps(consent, ctx, req, needed), None)
             if gap is None:
                 relied.append(consent.id)
                 break
