@@ -16,7 +16,7 @@ from gateway.classify.age import flag_minors
 from gateway.classify.declared import with_declared
 from gateway.errors import ConfigError
 from gateway.model import Consent, Decision, Facts, Json, Principal, Transfer
-from gateway.policy.compiled import CompiledPolicy
+from gateway.policy.compiled import CompiledPolicy, expand_category
 from gateway.policy.context import CORRIDOR_TIME
 from gateway.policy.decide import decide
 from gateway.policy.facts import facts_of_this_transfer
@@ -134,8 +134,7 @@ def _consent(data: Json, policy: CompiledPolicy, where: str) -> Consent:
 
     categories: set[str] = set()
     for pattern in names("categories"):
-        prefix = pattern[:-1] if pattern.endswith(".*") else None
-        matched = {c for c in policy.levels if c.startswith(prefix)} if prefix else {pattern} & policy.levels.keys()
+        matched = expand_category(pattern, policy.levels)
         if not matched:
             raise ConfigError(f"{where}: consent names unknown category {pattern!r}")
         categories |= matched

@@ -6,7 +6,7 @@ the recipient and origin they name, so a decision evaluates only the rules that 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -25,9 +25,17 @@ __all__ = [
     "Predicate",
     "Recipient",
     "Rule",
+    "expand_category",
 ]
 
 Predicate = Callable[["Context"], bool]
+
+
+def expand_category(pattern: str, known: Iterable[str]) -> frozenset[str]:
+    """A category name, or ``PREFIX.*`` for a whole family, as the names of ``known`` it stands for (maybe none)."""
+    if pattern.endswith(".*"):
+        return frozenset(c for c in known if c.startswith(pattern[:-1]))
+    return frozenset(c for c in known if c == pattern)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from gateway.policy.compiled import (
     MechanismKind,
     Recipient,
     Rule,
+    expand_category,
 )
 from gateway.policy.conditions import compile_when
 from gateway.policy.schema import build_policy_schema, schema_problems
@@ -106,10 +107,7 @@ class Vocabulary:
         """Category names and ``PREFIX.*`` patterns, expanded against the vocabulary."""
         out: set[str] = set()
         for i, pattern in enumerate(patterns):
-            if pattern.endswith(".*"):
-                matched = {c for c in self.levels if c.startswith(pattern[:-1])}
-            else:
-                matched = {pattern} & self.levels.keys()
+            matched = expand_category(pattern, self.levels)
             if not matched:
                 raise doc.error(child(pointer, i), f"unknown category {pattern!r}")
             out |= matched
