@@ -20,6 +20,7 @@ from gateway.policy.compiled import CompiledPolicy, expand_category
 from gateway.policy.context import CORRIDOR_TIME
 from gateway.policy.decide import decide
 from gateway.policy.facts import facts_of_this_transfer
+from gateway.policy.load import PolicyInvalid
 from gateway.policy.obligations import plan_edits
 from gateway.policy.source import Located, Reader, child, load_yaml
 
@@ -118,8 +119,6 @@ def load_cases(directory: Path) -> list[Case]:
             except ConfigError as e:
                 problems.append(e)
     if problems:
-        from gateway.policy.load import PolicyInvalid  # noqa: PLC0415 - load imports nothing of this module's
-
         raise PolicyInvalid(problems)
     return cases
 
