@@ -69,15 +69,6 @@ _CONSENT = {
 }
 
 
-def _time(r: Reader, pointer: str) -> datetime:
-    text = r.string(pointer)
-    try:
-        t = datetime.fromisoformat(text)
-    except ValueError as e:
-        raise r.doc.error(pointer, "must be a time written like 2026-06-01T09:00:00+08:00") from e
-    return t if t.tzinfo else t.replace(tzinfo=CORRIDOR_TIME)
-
-
 def _case(doc: Located, pointer: str) -> Case:
     r = Reader(doc)
     r.mapping(pointer, allowed={"name", "request", "facts", "expect"})
