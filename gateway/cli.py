@@ -1,4 +1,5 @@
-"""The ``gateway`` command: serve, demo, demo-recipient, policy check|test|explain|diff, audit verify, keys, token."""
+"""The ``gateway`` command: serve, demo, demo-recipient, classify, policy check|test|explain|diff|schema|sign,
+audit verify, keys, token."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 
 import jwt
 from aiohttp import web
 
+from gateway.classify import Classifier
+from gateway.classify.age import flag_minors
+from gateway.classify.report import finding_objects, summary_object
 from gateway.config import load_config
 from gateway.errors import AuditCorrupt, ConfigError
 from gateway.keys import create_pseudonym_keys, generate_signing_key, new_secret, write_private
 from gateway.policy import tools
+from gateway.policy.context import CORRIDOR_TIME
 from gateway.policy.load import load_policy
 from gateway.policy.schema import write_schemas
 from gateway.stores.sqlite_audit import verify_file
@@ -172,6 +178,32 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _classify(args: argparse.Namespace) -> int:
+    """Print what the classifier finds in a JSON file (or standard input), as JSON lines, then a summary line."""
+    name = args.file
+    raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    shown = "<stdin>" if name == "-" else name
+    try:
+        doc = json.loads(raw)
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{shown}: not UTF-8 text at byte {e.start}") from e
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{shown}:{e.lineno}:{e.colno}: not JSON: {e.msg}") from e
+    classifier = load_policy(Path(args.policy)).classifier if args.policy else Classifier()
+    try:
+        day = date.fromisoformat(args.on) if args.on else datetime.now(CORRIDOR_TIME).date()
+    except ValueError as e:
+        raise ConfigError(f"--on {args.on!r}: a day is written YYYY-MM-DD") from e
+    started = time.perf_counter()
+    found = flag_minors(classifier.scan(doc), day)
+    elapsed = time.perf_counter() - started
+    out = sys.stdout
+    for item in finding_objects(found):
+        out.write(json.dumps(item, ensure_ascii=False) + "\n")
+    out.write(json.dumps(summary_object(found, len(raw), elapsed), ensure_ascii=False) + "\n")
+    return 0
+
+
 def _policy_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """``gateway policy ...``: the operators' tools."""
     policy = sub.add_parser("policy", help="operators' policy tools").add_subparsers(dest="action", required=True)
@@ -217,6 +249,14 @@ def _parser() -> argparse.ArgumentParser:
     recipient.set_defaults(func=_demo_recipient)
 
     _policy_parsers(sub)
+
+    classify = sub.add_parser(
+        "classify", help="print the personal data found in a JSON document: one JSON object per finding, a summary"
+    )
+    classify.add_argument("file", nargs="?", default="-", help="a JSON file, or - for standard input (default)")
+    classify.add_argument("--policy", help="a policy directory whose classification section to apply")
+    classify.add_argument("--on", help="the day ages are counted on, YYYY-MM-DD (default: today in UTC+8)")
+    classify.set_defaults(func=_classify)
 
     audit = sub.add_parser("audit", help="regulators' audit tools").add_subparsers(dest="action", required=True)
     verify = audit.add_parser("verify", help="verify the audit trail's hash chain")

@@ -24,7 +24,7 @@ from gateway.audit.record import (
     rejection_record,
 )
 from gateway.auth import TokenVerifier
-from gateway.classify import scan, scrub_text
+from gateway.classify import scrub_text
 from gateway.classify.age import flag_minors
 from gateway.classify.declared import with_declared
 from gateway.config import Limits, Route
@@ -144,7 +144,7 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         return await _rejected(gw, req, e, decision_id, now, principal, policy.revision, len(raw))
 
     with _step(gw, "gateway.classify"):
-        found = flag_minors(scan(doc), now.astimezone(CORRIDOR_TIME).date())  # (3)
+        found = flag_minors(policy.classifier.scan(doc), now.astimezone(CORRIDOR_TIME).date())  # (3)
         classification = with_declared(found, declared)
     # (4) Until the counter and consent stores exist, the counts are this transfer's alone and no consent is known.
     facts = facts_of_this_transfer(classification, policy)

@@ -1,8 +1,9 @@
 """Identifier detectors: each checks a candidate's shape, then its check character, date or allocation table.
 
-The detector ids are a contract (policies and audit records name them): ``cn_resident_id``, ``sg_nric_fin``,
-``bank_card``, ``cn_mobile``, ``sg_mobile``, ``email``. Validators take one candidate string and never raise;
-normalisers give the canonical form used to key an individual.
+The first identifiers of the classifier: ``cn_resident_id`` (18 characters), ``sg_nric_fin``, ``bank_card``,
+``cn_mobile``, ``sg_mobile``, ``email``; the others are in ``identifiers_cn``, ``identifiers_sg``,
+``identifiers_net`` and ``attributes``, and ``validators`` gathers them all by detector id. Validators take one
+candidate string and never raise; normalisers give the canonical form used to key an individual.
 """
 
 from __future__ import annotations
@@ -11,44 +12,21 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from stdnum import luhn
 from stdnum.cn import ric
 
+from gateway.classify.identifiers_cn import PROVINCE_CODES
+
 __all__ = [
-    "DETECTOR_CATEGORIES",
-    "DETECTOR_PRIORITY",
     "NORMALISERS",
-    "VALIDATORS",
     "is_bank_card",
     "is_cn_mobile",
     "is_cn_resident_id",
     "is_email",
     "is_sg_mobile",
     "is_sg_nric_fin",
-    "normalise",
+    "luhn_valid",
     "sg_nric_fin_check_letter",
 ]
-
-DETECTOR_CATEGORIES: dict[str, str] = {
-    "cn_resident_id": "SPI.GOV_ID",
-    "sg_nric_fin": "SPI.GOV_ID",
-    "bank_card": "SPI.FIN_ACCOUNT",
-    "cn_mobile": "PI.CONTACT",
-    "sg_mobile": "PI.CONTACT",
-    "email": "PI.CONTACT",
-}
-"""Data category of each detector's findings (reference vocabulary of the policy)."""
-
-DETECTOR_PRIORITY: tuple[str, ...] = (
-    "cn_resident_id",
-    "sg_nric_fin",
-    "bank_card",
-    "cn_mobile",
-    "sg_mobile",
-    "email",
-)
-"""Strongest identifier first: the order in which an individual's key is chosen."""
-
 
 # --- cn_resident_id: GB 11643-1999, 18 characters ------------------------------------------------------------
 
@@ -57,13 +35,14 @@ _CN_RIC_YEARS = range(1850, 2100)  # no clock here: a calendar-valid date within
 
 
 def is_cn_resident_id(value: str) -> bool:
-    """18 characters, ISO 7064 MOD 11-2 check character (``x`` accepted), valid birth date.
+    """18 characters, a real province code first, ISO 7064 MOD 11-2 check character (``x`` accepted), valid birth
+    date.
 
-    The address code is deliberately not checked against stdnum's table (``stdnum.cn.ric.validate`` does):
+    The rest of the address code is deliberately not checked against stdnum's table (``stdnum.cn.ric.validate`` does):
     the table lags new and retired county codes and misses the HK/Macao/Taiwan residence permits (81/82/83),
     and for data-loss prevention a number with an unknown county is still a resident id.
     """
-    if len(value) != 18 or _CN_RIC_SHAPE.fullmatch(value) is None:
+    if len(value) != 18 or _CN_RIC_SHAPE.fullmatch(value) is None or value[:2] not in PROVINCE_CODES:
         return False
     number = value.upper()
     if str(ric.calc_check_digit(number)) != number[17]:
@@ -172,7 +151,19 @@ def is_bank_card(value: str) -> bool:
     digits = value.translate(_CARD_SEPARATORS)
     if not 13 <= len(digits) <= 19 or _CARD_ISSUER.match(digits) is None:
         return False
-    return bool(luhn.checksum(digits) == 0)
+    return luhn_valid(digits)
+
+
+_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn (ISO/IEC 7812-1) check over a string of ASCII digits; the tests check it against stdnum's."""
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = ord(d) - 48
+        total += _LUHN_DOUBLED[n] if i & 1 else n
+    return total % 10 == 0
 
 
 # --- email -----------------------------------------------------------------------------------------------------
@@ -221,16 +212,6 @@ def _email_key(value: str) -> str:
     return value.strip().lower()
 
 
-VALIDATORS: dict[str, Callable[[str], bool]] = {
-    "cn_resident_id": is_cn_resident_id,
-    "sg_nric_fin": is_sg_nric_fin,
-    "bank_card": is_bank_card,
-    "cn_mobile": is_cn_mobile,
-    "sg_mobile": is_sg_mobile,
-    "email": is_email,
-}
-"""Detector id to validator of one whole candidate."""
-
 NORMALISERS: dict[str, Callable[[str], str]] = {
     "cn_resident_id": _upper,
     "sg_nric_fin": _upper,
@@ -240,9 +221,3 @@ NORMALISERS: dict[str, Callable[[str], str]] = {
     "email": _email_key,
 }
 """Detector id to canonical form: digits only or uppercased, country prefix removed, emails lowercased."""
-
-
-def normalise(detector: str, value: str) -> str:
-    """The canonical form of a value found by ``detector`` (the value itself for an unknown detector)."""
-    fn = NORMALISERS.get(detector)
-    return value if fn is None else fn(value)

@@ -1,106 +1,112 @@
-"""Walks a parsed JSON body for identifiers, reports them by RFC 6901 pointer and groups them into individuals.
+"""Walks a parsed JSON body for personal data, reports it by RFC 6901 pointer and groups it into individuals.
 
-Each string (and each integer, as its decimal text) is searched once with one combined regular expression; each
-candidate is validated by its detector. A candidate that is the whole value is reported with ``end=None``, others
-with their span. The object key above a value is context: it raises confidence and is required before an 8-digit
-number counts as a Singapore mobile. Pure code: no I/O, no clock; never raises on a JSON value; iterative.
+Each string (and each integer, as its decimal text) is searched once with one combined regular expression for
+identifier-shaped candidates, and each candidate is validated by its detector (check characters, dates, allocation
+tables). The object key above a value is context: it raises confidence, and it is what lets weak detectors speak at
+all (a name, a date of birth, an address, a diagnosis, a password: shapes that are everywhere in data that is not
+personal). Free text is also searched for lexicon terms and secrets. A finding that is the whole value is reported
+with ``end=None``, others with their span. Pure code: no I/O, no clock; never raises on a JSON value; iterative.
+
+The hot loop is written for speed (see bench/classify.py): most values hold nothing, and are dismissed without a
+function call.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 
+from gateway.classify import attributes
+from gateway.classify.catalogue import DETECTOR_CATEGORIES, DETECTOR_PRIORITY, ORGANISATION_DETECTORS
+from gateway.classify.context_words import CONTEXT_CJK, CONTEXT_WORDS, NOT_CONTEXT_CJK, NOT_CONTEXT_PAIRS
 from gateway.classify.detectors import (
-    DETECTOR_CATEGORIES,
-    DETECTOR_PRIORITY,
     is_bank_card,
     is_cn_mobile,
     is_cn_resident_id,
     is_email,
     is_sg_mobile,
     is_sg_nric_fin,
-    normalise,
 )
+from gateway.classify.identifiers_cn import (
+    is_cn_landline,
+    is_cn_mainland_travel_permit_strong,
+    is_cn_passport,
+    is_cn_plate,
+    is_cn_resident_id_15,
+    is_cn_uscc,
+)
+from gateway.classify.identifiers_net import is_geo_coordinates, is_iban, is_ip_address, is_mac_address
+from gateway.classify.identifiers_sg import is_sg_passport, is_sg_uen
+from gateway.classify.validators import WEAK_VALIDATORS, normalise
 from gateway.model import Classification, Finding, Json, Subject
 
-__all__ = ["scan", "scan_text"]
+__all__ = ["Classifier", "CustomDetector", "scan", "scan_text"]
 
-_CONFIDENCE_CONTEXT = 0.95  # the key above the value names this kind of identifier
+_CONFIDENCE_CONTEXT = 0.95  # the key above the value names this kind of datum
 _CONFIDENCE_WHOLE = 0.8  # the whole value is the identifier
 _CONFIDENCE_EMBEDDED = 0.6  # found inside free text
 
-_PHONE = frozenset({"cn_mobile", "sg_mobile"})
-_GOV_ID = frozenset({"cn_resident_id", "sg_nric_fin"})
-_EMAIL = frozenset({"email"})
-_CARD = frozenset({"bank_card"})
-_NO_CONTEXT: frozenset[str] = frozenset()
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_ALNUM_UPPER = "0-9A-HJ-NP-Z"  # letters of identifiers that avoid I and O
+_USCC_CHAR = "0-9A-HJ-NPQRTUWXY"  # GB 32100-2015: no I, O, S, V, Z
 
-# Whole key (lowercased, separators removed) or one of its words or word pairs, and what it announces.
-_CONTEXT_WORDS: dict[str, frozenset[str]] = {
-    "mobile": _PHONE,
-    "mobileno": _PHONE,
-    "phone": _PHONE,
-    "phoneno": _PHONE,
-    "cellphone": _PHONE,
-    "telephone": _PHONE,
-    "tel": _PHONE,
-    "telno": _PHONE,
-    "msisdn": _PHONE,
-    "sfzh": _GOV_ID,
-    "sfz": _GOV_ID,
-    "idcard": _GOV_ID,
-    "idcardno": _GOV_ID,
-    "nric": _GOV_ID,
-    "fin": _GOV_ID,
-    "uinfin": _GOV_ID,
-    "email": _EMAIL,
-    "mail": _EMAIL,
-    "card": _CARD,
-    "cardno": _CARD,
-    "bankcard": _CARD,
-}
-# Chinese keys carry no word breaks: matched as substrings (手机号码, 联系电话, 身份证号码 ...).
-_CONTEXT_CJK: tuple[tuple[str, frozenset[str]], ...] = (
-    ("手机", _PHONE),
-    ("电话", _PHONE),
-    ("身份证", _GOV_ID),
-    ("邮箱", _EMAIL),
-    ("卡号", _CARD),
-    ("银行卡", _CARD),
-)
-_CONTEXT_CACHE: dict[str, frozenset[str]] = {}
-_CONTEXT_CACHE_SIZE = 4096
-_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
-_KEY_WORDS = re.compile(r"[a-z0-9]+")
-
-# One pass over the text finds every candidate; Python then checks its edges and validates it. The pattern opens
-# with a character class, so the engine skips in C to the next digit, '@' or series letter, and it uses no
-# lookaround at the edges (slow in `re`): a candidate is a run of 11+ digits, spaces and dashes ending in a digit
-# or X, an '@' before a domain label and a dot, or an upper-case NRIC/FIN shape.
+# One pass over the text finds every identifier-shaped candidate. The pattern opens with one character class, so the
+# engine skips in C to the next digit, capital letter, '@', '(' or province character (an alternation of classes
+# would not get that skip from `re`); each alternative then checks, by a lookbehind, the first character it needs.
+# The named group says which shape matched; Python then checks the edges and validates.
 _CANDIDATE = re.compile(
-    r"[0-9@STFGM](?:(?<=[0-9])[0-9 \-]{9,}[0-9Xx]"
-    r"|(?<=@)[A-Za-z0-9][A-Za-z0-9\-]*\.[A-Za-z0-9]"
-    r"|(?<=[STFGM])[0-9]{7}[A-Z])"
+    rf"[0-9A-Z@({_PROVINCES}](?:"
+    # A unified social credit code may end in letters after a run of digits: tried first, and a candidate that is
+    # no code goes on as a run of digits (_find).
+    rf"(?P<uscc>(?<=[{_USCC_CHAR}])[{_USCC_CHAR}][0-9]{{6}}[{_USCC_CHAR}]{{10}}(?![0-9A-Za-z]))"
+    r"|(?P<run>(?<=[0-9])[0-9 \-]{9,}[0-9Xx])"  # resident ids, cards, mobiles, landlines: digits, spaces, dashes
+    r"|(?P<uen>(?<=[0-9])[0-9]{7,8}[A-Z])"
+    r"|(?P<ipv4>(?<=[0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})"
+    r"|(?P<geo>(?<=[0-9])[0-9]{0,2}\.[0-9]{4,15} ?[,\uff0c] ?-?[0-9]{1,3}\.[0-9]{4,15})"
+    r"|(?P<at>(?<=@)[A-Za-z0-9][A-Za-z0-9\-]*\.[A-Za-z0-9])"
+    r"|(?P<iban>(?<=[A-Z])[A-Z][0-9]{2}(?: ?[0-9A-Z]{4}){2,7}(?: ?[0-9A-Z]{1,3})?)"
+    r"|(?P<uenx>(?<=[RST])[0-9]{2}[A-Z]{2}[0-9]{4}[0-9A-Z])"
+    r"|(?P<nric>(?<=[STFGM])[0-9]{7}[A-Z])"
+    rf"|(?P<doc>(?<=[EGHKMD])[{_ALNUM_UPPER}][0-9]{{6,9}}[{_ALNUM_UPPER}]?)"
+    r"|(?P<paren>(?<=\()0[0-9]{2,3}\) ?[2-9][0-9]{2,3}[ \-]?[0-9]{4})"
+    rf"|(?P<plate>(?<=[{_PROVINCES}])[A-HJ-NP-Z][·• ]?[{_ALNUM_UPPER}]{{4}}[{_ALNUM_UPPER}学警港澳挂领试超使]{{1,2}})"
+    ")"
+)
+# Hardware and IPv6 addresses: hex digits and colons, searched only in text with a colon, five dashes or two dots.
+_HEX = re.compile(
+    r"(?P<mac>[0-9A-Fa-f]{2}([:\-])[0-9A-Fa-f]{2}(?:\2[0-9A-Fa-f]{2}){4})"
+    r"|(?P<cisco>[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})"
+    r"|(?P<v6>[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3})"
 )
 _DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9\-]{1,59})(?![A-Za-z0-9\-])"
 )
 # A whole value that is one address of the kind _local_part_start and _valid_local_part accept: dot-atom local part.
 _PLAIN_ADDRESS = re.compile(r"([A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*)@" + _DOMAIN.pattern)
+_VERSION_CUE = re.compile(r"(?i:version|build|release|ver|v)[ _]?[=:\uff1a]?[ ]?$")
+# An 8-digit Singapore number in free text counts only right after a word that says phone.
+_SG_LOCAL = re.compile(r"(?<![0-9+])(?:\+?65[ \-]?)?[89][0-9]{3}[ \-]?[0-9]{4}(?![0-9])")
+_PHONE_CUE = re.compile(
+    r"(?i:mobile|phone|tel|hp|handphone|whatsapp|contact|cell|line|fax|call(?:ed)?(?: from| on| at)?)"
+    r"[ .:\uff1a#]*(?:no\.?|number)?[ .:\uff1a]*$|(?:手机|电话|联系方式)[号码]*[\uff1a: ]*$"
+)
+_RUN = re.compile(r"[0-9][0-9 \-]{9,}[0-9Xx]")  # the run alternative of _CANDIDATE, on its own
 _PIECE = re.compile(r"\+?[0-9]+[Xx]?")
 _LONG_GROUP = re.compile(r"\+?[0-9]{10,}[0-9Xx]")
 # ASCII edges, not \b (which counts CJK as word characters): an identifier inside a longer run of digits or
 # letters is not one, yet one right after 手机号 is.
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_HEX_EDGE = _ALNUM | {":"}
 _DIGIT = frozenset("0123456789")
 _EMAIL_LOCAL_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-"
 _EMAIL_LOCAL = frozenset(_EMAIL_LOCAL_CHARS)
-_WHOLE_START = frozenset("0123456789+STFGMstfgm \t\r\n\u00a0\u3000")
 _CONTAINERS = (dict, list)
 _MAX_PIECES = 6  # a card written 4-4-4-4-3 has five groups, +86 138 0013 8000 has four
 _MAX_GROUPS = 64  # runs with more groups than this are searched group by group
+_SHORTEST = 7  # the shortest identifier the search finds: an IPv4 address or a plate ("1.2.3.4", "苏E12345")
+_FREE_TEXT = 8  # strings at least this long with a space or a non-ASCII character are searched as free text
 _PRIORITY = {d: i for i, d in enumerate(DETECTOR_PRIORITY)}
 _UNRANKED = len(_PRIORITY)
 
@@ -109,71 +115,390 @@ _Match = tuple[str, int, int | None, float, str]
 # (pointer, holder pointer, what was found in the value at pointer, in text order)
 _Hit = tuple[str, str, list[_Match]]
 _POINTER = itemgetter(0)
+# Free-text finders: what they find, and a function giving spans.
+_TEXT_FINDERS: tuple[tuple[str, Callable[[str], list[tuple[int, int]]]], ...] = (
+    ("credential", attributes.find_secrets),
+    ("health", attributes.find_health_terms),
+    ("religion", attributes.find_religion_terms),
+    ("person_name", attributes.find_chinese_names),
+    ("date_of_birth", attributes.find_dates_of_birth),
+    ("postal_address", attributes.find_postal_addresses),
+)
+# Words in a key that say its value is not of a kind its shape suggests ("version": 1.2.3.4).
+_KEY_DENIES: dict[str, frozenset[str]] = {
+    "version": frozenset({"ip_address", "geo_coordinates"}),
+    "ver": frozenset({"ip_address", "geo_coordinates"}),
+    "build": frozenset({"ip_address"}),
+    "release": frozenset({"ip_address"}),
+    "rate": frozenset({"geo_coordinates"}),
+    "price": frozenset({"geo_coordinates"}),
+    "amount": frozenset({"geo_coordinates"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CustomDetector:
+    """An operator's detector, compiled from the policy's ``classification.detectors``.
+
+    It reports a whole value that ``pattern`` matches in full (and that passes ``checksum``), or that is one of
+    ``words``; with ``context``, only values whose key holds one of those words; with ``in_text``, also matches
+    inside free text.
+    """
+
+    id: str
+    category: str
+    pattern: re.Pattern[str] | None = None
+    checksum: Callable[[str], bool] | None = None
+    context: tuple[str, ...] = ()
+    words: frozenset[str] = frozenset()
+    in_text: bool = False
+
+    def applies_to(self, key: str) -> bool:
+        """Whether values under ``key`` are looked at."""
+        if not self.context:
+            return True
+        folded = key.casefold()
+        return any(word in folded for word in self.context)
+
+    def whole(self, value: str) -> bool:
+        """Whether the whole (trimmed) value is such a datum."""
+        if self.words and value.casefold() in self.words:
+            return True
+        if self.pattern is None or self.pattern.fullmatch(value) is None:
+            return False
+        return self.checksum is None or self.checksum(value)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Matches inside free text."""
+        if self.pattern is None:
+            return []
+        return [
+            m.span()
+            for m in self.pattern.finditer(text)
+            if m.end() > m.start() and (self.checksum is None or self.checksum(m[0]))
+        ]
+
+
+class _Plan:
+    """What the key above a value means for it: detectors it announces, weak validators to try, denials."""
+
+    __slots__ = ("announced", "custom", "denied", "weak")
+
+    def __init__(
+        self,
+        announced: frozenset[str],
+        weak: tuple[tuple[str, Callable[[str], bool]], ...],
+        denied: frozenset[str],
+        custom: tuple[CustomDetector, ...],
+    ) -> None:
+        self.announced = announced
+        self.weak = weak
+        self.denied = denied
+        self.custom = custom
+
+
+_NO_PLAN = _Plan(frozenset(), (), frozenset(), ())
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_KEY_WORDS = re.compile(r"[a-z0-9]+")
+_WEAK_ORDER = tuple(d for d in DETECTOR_PRIORITY if d in WEAK_VALIDATORS)
+
+
+def key_detectors(key: str) -> frozenset[str]:
+    """The detectors a key announces: ``mobile``, ``contactPhone``, ``id_card_no``, ``手机号码``, ``xingming`` ..."""
+    kinds = _cjk_context(key) if not key.isascii() else set()
+    words = _KEY_WORDS.findall(_CAMEL.sub(r"\1 \2", key).lower())
+    if words:
+        kinds |= _word_context(words)
+    return frozenset(kinds)
+
+
+def _cjk_context(key: str) -> set[str]:
+    """Detectors announced by the Chinese words in a key, which has no word breaks: by substring."""
+    kinds: set[str] = set()
+    for cancelled in NOT_CONTEXT_CJK:  # 密码强度 is a password's strength, not a password
+        if cancelled in key:
+            key = key.replace(cancelled, " ")
+    for word, announced in CONTEXT_CJK:
+        if word in key:
+            kinds |= announced
+    return kinds
+
+
+def _word_context(words: list[str]) -> set[str]:
+    """Detectors announced by a key's words: the whole key joined, else word pairs, else single words."""
+    whole = "".join(words)
+    if whole in NOT_CONTEXT_PAIRS:
+        return set()
+    if whole in CONTEXT_WORDS:
+        return set(CONTEXT_WORDS[whole])
+    kinds: set[str] = set()
+    used = [False] * len(words)
+    for i in range(len(words) - 1):
+        pair = words[i] + words[i + 1]
+        if pair in NOT_CONTEXT_PAIRS or pair in CONTEXT_WORDS:
+            kinds |= CONTEXT_WORDS.get(pair, frozenset())
+            used[i] = used[i + 1] = True
+    for i, word in enumerate(words):
+        if not used[i]:
+            single = CONTEXT_WORDS.get(word)
+            if single is None and len(word) > 3 and word.endswith("s"):
+                single = CONTEXT_WORDS.get(word[:-1])  # plurals: phones, emails, cards
+            kinds |= single or frozenset()
+    return kinds
+
+
+def _key_denies(key: str) -> frozenset[str]:
+    denied: set[str] = set()
+    for word in _KEY_WORDS.findall(_CAMEL.sub(r"\1 \2", key).lower()):
+        denied |= _KEY_DENIES.get(word, frozenset())
+    return frozenset(denied)
+
+
+class Classifier:
+    """A scanner configured by a policy: category overrides, operator detectors, declared paths, subject paths.
+
+    ``categories`` maps detector ids to data categories (overriding the defaults of the catalogue);
+    ``paths`` maps pointer patterns (``*`` for any one token) to a category for whatever is there;
+    ``subjects`` are pointer patterns naming the objects that are individuals (default: the nearest enclosing
+    object holding personal data).
+    """
+
+    PATH_DETECTOR = "declared_path"  # the detector id of a finding made by a declared path
+
+    def __init__(
+        self,
+        categories: Mapping[str, str] | None = None,
+        custom: Sequence[CustomDetector] = (),
+        paths: Mapping[str, str] | None = None,
+        subjects: Sequence[str] = (),
+    ) -> None:
+        self.categories = {**DETECTOR_CATEGORIES, **(categories or {})}
+        for detector in custom:
+            self.categories[detector.id] = detector.category
+        self.custom = tuple(custom)
+        self._custom_in_text = tuple(d for d in custom if d.in_text)
+        self.paths = tuple((_pattern_tokens(p), c) for p, c in (paths or {}).items())
+        self._subjects = tuple(_pointer_pattern(p) for p in subjects)
+        self._plans: dict[str, _Plan] = {}
+
+    # --- entry points ---
+
+    def scan(self, doc: Json) -> Classification:
+        """Classify a parsed JSON document: every datum found, and the individuals it belongs to."""
+        hits: list[_Hit] = []
+        self._walk(doc, hits)
+        declared = self._declared(doc) if self.paths else []
+        return self._classification(hits, declared)
+
+    def scan_text(self, text: str) -> tuple[Finding, ...]:
+        """Findings in a bare string (a URL path, a query string, a log field), all with pointer ``""``."""
+        hits: list[_Hit] = []
+        if isinstance(text, str) and text:
+            found = self._find(text, _NO_PLAN, _CANDIDATE.search(text))
+            if found:
+                hits.append(("", "", found))
+        return self._classification(hits, []).findings
+
+    # --- key context ---
+
+    def _plan(self, key: object) -> _Plan:
+        if type(key) is not str:
+            return _NO_PLAN
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        if len(self._plans) >= 4096:
+            self._plans.clear()
+        announced = key_detectors(key)
+        weak = tuple((d, WEAK_VALIDATORS[d]) for d in _WEAK_ORDER if d in announced)
+        custom = tuple(d for d in self.custom if d.applies_to(key))
+        denied = _key_denies(key)
+        plan = _NO_PLAN if not (announced or weak or custom or denied) else _Plan(announced, weak, denied, custom)
+        self._plans[key] = plan
+        return plan
+
+    # --- walking ---
+
+    def _walk(self, doc: Json, hits: list[_Hit]) -> None:  # noqa: PLR0912 - the hot loop, kept in one frame
+        """Depth-first over containers with an explicit stack; leaves are looked at where they stand."""
+        if not isinstance(doc, _CONTAINERS):
+            found = self._leaf(doc, _NO_PLAN)
+            if found:
+                hits.append(("", "", found))
+            return
+        # (container, its pointer, key above it, pointer of the object whose data its values are)
+        stack: list[tuple[dict[str, Json] | list[Json], str, str, str]] = [(doc, "", "", "")]
+        pop, push, search, add = stack.pop, stack.append, _CANDIDATE.search, hits.append
+        plans, plan_of, find, leaf = self._plans, self._plan, self._find, self._leaf
+        custom = bool(self.custom)
+        while stack:
+            node, pointer, key, holder = pop()
+            prefix = pointer + "/"  # of the pointers of its values
+            entries: Iterable[tuple[object, Json]]
+            if isinstance(node, dict):
+                entries, owner, is_object = node.items(), pointer, True
+            else:
+                entries, owner, is_object = enumerate(node), holder, False
+            for name, value in entries:
+                kind = type(value)
+                if kind is str:
+                    k = name if is_object else key
+                    plan = plans.get(k)  # type: ignore[arg-type]
+                    if plan is None:
+                        plan = plan_of(k)
+                    if plan is _NO_PLAN and not custom:
+                        # Most values hold nothing: decide that here, without a call. Nothing the search finds fits
+                        # in fewer than 7 characters, and short values without '@' hold no free text.
+                        n = len(value)  # type: ignore[arg-type]
+                        m = search(value) if n >= _SHORTEST else None  # type: ignore[arg-type]
+                        if m is None and n < _FREE_TEXT and "@" not in value:  # type: ignore[operator]
+                            continue
+                    else:
+                        m = search(value)  # type: ignore[arg-type]
+                    found = find(value, plan, m)  # type: ignore[arg-type]
+                elif kind is dict or kind is list or isinstance(value, _CONTAINERS):
+                    child = prefix + _token(name)
+                    push((value, child, name if is_object else key, owner if isinstance(value, list) else child))  # type: ignore[arg-type]
+                    continue
+                elif value is None or kind is bool:
+                    continue
+                else:
+                    found = leaf(value, plan_of(name if is_object else key))
+                if found:
+                    add((prefix + _token(name), owner, found))
+
+    def _leaf(self, value: object, plan: _Plan) -> list[_Match] | None:
+        """A value that is not a plain ``str``: a ``str`` subclass, an integer as its decimal text, a float under a
+        key that announces coordinates or a weak detector."""
+        if isinstance(value, str):
+            text = str(value)
+            return self._find(text, plan, _CANDIDATE.search(text)) if text else None
+        if type(value) is int:
+            text = str(value)
+            # IDs and phone numbers sometimes travel as JSON numbers: 8 to 19 digits.
+            if 10_000_000 <= value < 10**19:
+                detector = _numeric(text, plan.announced, whole=True)
+                if detector is not None:
+                    return [(detector, 0, None, _confidence(detector, plan.announced, whole=True), text)]
+            return _weak(text, plan) if plan.weak else None
+        if type(value) is float and plan.weak:
+            return _weak(repr(value), plan)
+        return None
+
+    # --- one string ---
+
+    def _find(self, text: str, plan: _Plan, m: re.Match[str] | None) -> list[_Match] | None:
+        """Personal data in one string: the whole value (end ``None``), else every datum embedded in it, by start.
+
+        ``m`` is the first identifier-shaped candidate, found by the caller. Stages: identifiers, hardware and IPv6
+        addresses, then what the key and the words of the text say (:meth:`_attributes`).
+        """
+        found = [] if m is None else _identifiers(text, plan, m)
+        if found and found[0][2] is None:
+            return found
+        if "::" in text or text.count(":") >= 5 or text.count("-") >= 5 or (text.count(".") >= 2 and len(text) < 20):
+            found.extend(_hex_in(text, plan.announced, whole=not found))
+            if found and found[-1][2] is None:
+                return None if found[-1][0] in plan.denied else [found[-1]]
+        return self._attributes(text, plan, found)
+
+    def _attributes(self, text: str, plan: _Plan, found: list[_Match]) -> list[_Match] | None:
+        """The operator's detectors, the weak detectors the key announces, free text; then tidied."""
+        if not found:
+            whole = _whole_only(text, plan.announced)
+            if whole is not None:
+                return whole
+        if plan.custom or self._custom_in_text:
+            # The operator's own detectors speak before the built-in weak ones: the policy knows its data.
+            custom = self._custom(text, plan)
+            if custom and custom[0][2] is None:
+                return custom[:1] + [f for f in found if f[0] != custom[0][0]]
+            found.extend(custom)
+        if plan.weak:
+            weak = _weak(text, plan)
+            if weak is not None:
+                return weak + [f for f in found if f[0] != weak[0][0]]
+        if len(text) >= _FREE_TEXT and (" " in text or not text.isascii()):
+            found.extend(_free_text(text, found))
+            found.extend(_cued_sg_mobiles(text, found))
+        if plan.denied:
+            found = [f for f in found if f[0] not in plan.denied]
+        return _tidy(found) if found else None
+
+    def _custom(self, text: str, plan: _Plan) -> list[_Match]:
+        out: list[_Match] = []
+        stripped = text.strip()
+        for detector in plan.custom:
+            if detector.whole(stripped):
+                out.append((detector.id, 0, None, _CONFIDENCE_CONTEXT, stripped))
+        for detector in self._custom_in_text:
+            if any(f[0] == detector.id for f in out):
+                continue
+            out.extend((detector.id, a, b, _CONFIDENCE_EMBEDDED, text[a:b]) for a, b in detector.spans(text))
+        return out
+
+    # --- declared paths ---
+
+    def _declared(self, doc: Json) -> list[Finding]:
+        found: list[Finding] = []
+        for tokens, category in self.paths:
+            found.extend(
+                Finding(pointer, self.PATH_DETECTOR, category, 1.0) for pointer in _resolve_pattern(doc, tokens)
+            )
+        return found
+
+    # --- result ---
+
+    def _classification(self, hits: list[_Hit], declared: list[Finding]) -> Classification:
+        if not hits and not declared:
+            return Classification((), ())
+        category = self.categories
+        # Findings go by (pointer, start). A pointer names one value and _find lists a value's matches in text order,
+        # so sorting the values by pointer alone orders the findings: one str key per value, no tuple per finding.
+        hits.sort(key=_POINTER)
+        findings: list[Finding] = []
+        add = findings.append
+        by_holder: dict[str, list[_Match]] = {}
+        subjects_at = self._subjects
+        for pointer, holder, found in hits:
+            for detector, start, end, confidence, _raw in found:
+                # Positional arguments: keyword calls cost twice as much, and a body can hold hundreds of findings.
+                add(Finding(pointer, detector, category.get(detector, "PI"), confidence, start, end))
+            personal = [f for f in found if f[0] not in ORGANISATION_DETECTORS]
+            if not personal:
+                continue
+            individual = _subject_of(pointer, subjects_at, holder) if subjects_at else holder
+            group = by_holder.get(individual)
+            if group is None:
+                by_holder[individual] = personal
+            else:
+                group += personal
+        if declared:
+            findings = sorted(findings + declared, key=lambda f: (f.pointer, f.start))
+        subjects = []
+        for holder in sorted(by_holder):
+            group = by_holder[holder]
+            key = group[0] if len(group) == 1 else _strongest(group)
+            detector = key[0]
+            kinds = frozenset([category.get(m[0], "PI") for m in group])
+            subjects.append(Subject(holder, detector, f"{detector}:{normalise(detector, key[4])}", len(group), kinds))
+        return Classification(tuple(findings), tuple(subjects))
+
+
+_DEFAULT = Classifier()
 
 
 def scan(doc: Json, categories: Mapping[str, str] | None = None) -> Classification:
-    """Classify a parsed JSON document: every identifier found, and the individuals they belong to.
-
-    ``categories`` overrides :data:`DETECTOR_CATEGORIES` per detector.
-    """
-    hits: list[_Hit] = []
-    _walk(doc, hits)
-    return _classification(hits, categories)
+    """Classify a parsed JSON document with the built-in detectors; ``categories`` overrides their categories."""
+    return (_DEFAULT if not categories else Classifier(categories)).scan(doc)
 
 
 def scan_text(text: str, *, categories: Mapping[str, str] | None = None) -> tuple[Finding, ...]:
-    """Findings in a bare string (a URL path, a query string), all with pointer ``""``."""
-    hits: list[_Hit] = []
-    if isinstance(text, str) and text:
-        found = _find(text, "", _CANDIDATE.search(text))
-        if found:
-            hits.append(("", "", found))
-    return _classification(hits, categories).findings
+    """Findings in a bare string with the built-in detectors, all with pointer ``""``."""
+    return (_DEFAULT if not categories else Classifier(categories)).scan_text(text)
 
 
-# --- walking ---------------------------------------------------------------------------------------------------
-
-
-def _walk(doc: Json, hits: list[_Hit]) -> None:
-    """Depth-first over containers with an explicit stack; leaves are looked at where they stand.
-
-    The key above a value (for an array element: the key above the array) is carried as text and turned into
-    context only when a candidate needs it.
-    """
-    if not isinstance(doc, _CONTAINERS):
-        found = _find_scalar(doc, "")
-        if found:
-            hits.append(("", "", found))
-        return
-    # (container, its pointer, key above it, pointer of the object whose data its values are)
-    stack: list[tuple[dict[str, Json] | list[Json], str, str, str]] = [(doc, "", "", "")]
-    pop, push, search, add = stack.pop, stack.append, _CANDIDATE.search, hits.append
-    while stack:
-        node, pointer, key, holder = pop()
-        prefix = pointer + "/"  # of the pointers of its values
-        entries: Iterable[tuple[object, Json]]
-        if isinstance(node, dict):
-            entries, owner, is_object = node.items(), pointer, True
-        else:
-            entries, owner, is_object = enumerate(node), holder, False
-        for name, value in entries:
-            kind = type(value)
-            if kind is str:
-                # Most values hold no candidate: decide that here, without a call. None fits in fewer than 9
-                # characters without an '@' (the shortest, an NRIC/FIN, has 9): short values skip the search.
-                m = search(value) if len(value) >= 9 or "@" in value else None  # type: ignore[arg-type,operator]
-                # Without a candidate, only a short value or one with '@' may still be whole (see _whole_only).
-                if m is None and not (value and ((len(value) <= 20 and value[0] in _WHOLE_START) or "@" in value)):  # type: ignore[arg-type,index,operator]
-                    continue
-                found = _find(value, name if is_object else key, m)  # type: ignore[arg-type]
-            elif kind is dict or kind is list or isinstance(value, _CONTAINERS):
-                child = prefix + _token(name)
-                push((value, child, name if is_object else key, owner if isinstance(value, list) else child))  # type: ignore[arg-type]
-                continue
-            else:
-                found = _find_scalar(value, name if is_object else key)  # type: ignore[arg-type]
-            if found:
-                add((prefix + _token(name), owner, found))
+# --- pointers ----------------------------------------------------------------------------------------------------
 
 
 def _token(name: object) -> str:
@@ -185,22 +510,88 @@ def _token(name: object) -> str:
     return name
 
 
-def _find_scalar(value: object, key: str) -> list[_Match] | None:
-    """A leaf that is not a plain ``str``: an integer as its decimal text, a ``str`` subclass, else nothing."""
-    if isinstance(value, str):
-        text = str(value)
-        return _find(text, key, _CANDIDATE.search(text)) if text else None
-    # IDs and phone numbers sometimes travel as JSON numbers: 8 to 19 digits (bool is an int: excluded).
-    if type(value) is int and 10_000_000 <= value < 10**19:
-        text = str(value)
-        context = _context(key)
+def _pattern_tokens(pattern: str) -> tuple[str, ...]:
+    """The unescaped tokens of a pointer pattern ("/employees/*/salary")."""
+    if pattern == "":
+        return ()
+    return tuple(t.replace("~1", "/").replace("~0", "~") for t in pattern[1:].split("/"))
+
+
+def _pointer_pattern(pattern: str) -> re.Pattern[str]:
+    """A regular expression matching the pointers under a pattern's match, capturing the match."""
+    parts = ["" if t == "*" else re.escape(t) for t in pattern[1:].split("/")] if pattern else []
+    body = "".join("/[^/]+" if p == "" else "/" + p for p in parts)
+    return re.compile(f"({body})(?:/|$)")
+
+
+def _resolve_pattern(doc: Json, steps: tuple[str, ...]) -> list[str]:
+    """Pointers of the values a pattern names in ``doc`` (``*``: every member or element)."""
+    level: list[tuple[Json, str]] = [(doc, "")]
+    for step in steps:
+        level = [(value, pointer + "/" + _token(name)) for node, pointer in level for name, value in _step(node, step)]
+    return [pointer for value, pointer in level if value is not None]
+
+
+def _step(node: Json, step: str) -> list[tuple[object, Json]]:
+    """The members or elements of ``node`` that one pattern token names."""
+    if isinstance(node, dict):
+        if step == "*":
+            return list(node.items())
+        return [(step, node[step])] if step in node else []
+    if isinstance(node, list):
+        if step == "*":
+            return list(enumerate(node))
+        if step.isdigit() and int(step) < len(node):
+            return [(int(step), node[int(step)])]
+    return []
+
+
+def _subject_of(pointer: str, patterns: tuple[re.Pattern[str], ...], default: str) -> str:
+    """The individual a finding belongs to: the longest declared subject path above it, else ``default``."""
+    best = None
+    for pattern in patterns:
+        m = pattern.match(pointer)
+        if m is not None and (best is None or len(m[1]) > len(best)):
+            best = m[1]
+    return default if best is None else best
+
+
+# --- validation of one candidate ---------------------------------------------------------------------------------
+
+
+def _identifiers(text: str, plan: _Plan, m: re.Match[str]) -> list[_Match]:
+    """Identifiers in a string from its first candidate ``m`` on: the whole value alone, or those embedded, by start
+    (each candidate is searched for after the last; what overlaps an e-mail address is dropped by _tidy)."""
+    context = plan.announced
+    start, end = m.span()
+    if m.lastgroup == "run" and start == 0 and end == len(text):
+        # The usual whole number (a mobile or id under its key): no edges to look at.
         detector = _numeric(text, context, whole=True)
-        if detector is not None:
+        if detector is not None and detector not in plan.denied:
             return [(detector, 0, None, _confidence(detector, context, whole=True), text)]
-    return None
-
-
-# --- one string ------------------------------------------------------------------------------------------------
+    elif "@" in text and _is_plain_address(text):
+        # The usual whole address, in one regex call (see _is_plain_address).
+        return [("email", 0, None, _confidence("email", context, whole=True), text)]
+    found: list[_Match] = []
+    found_m: re.Match[str] | None = m
+    while found_m is not None:
+        start, end = found_m.span()
+        group = found_m.lastgroup
+        if group == "uscc" and not is_cn_uscc(found_m[0]) and (run := _RUN.match(text, start)) is not None:
+            group, end = "run", run.end()
+        if group == "run":
+            matches = _numbers(text, start, end, context, whole=not found)
+        elif group == "at":
+            end, matches = _email_at(text, start, context)
+        else:
+            matches = _token_at(text, start, end, group, context, whole=not found)
+        if matches and matches[0][2] is None:
+            if matches[0][0] not in plan.denied:
+                return matches  # the whole value
+        elif matches:
+            found.extend(matches)
+        found_m = _CANDIDATE.search(text, end)
+    return found
 
 
 def _confidence(detector: str, context: frozenset[str], *, whole: bool) -> float:
@@ -212,38 +603,59 @@ def _confidence(detector: str, context: frozenset[str], *, whole: bool) -> float
 def _numeric(text: str, context: frozenset[str], *, whole: bool) -> str | None:
     """Detector for a run of digits with optional separators, ``+`` prefix or final X.
 
-    An 8-digit number is a Singapore mobile only as a whole value, and only if the key says phone or +65 is there;
-    without +65 its shape is at most 9 characters long, so longer numbers skip that check.
+    Of the detectors that accept the value, the one the key names, else the strongest.
     """
     n = len(text)
     if n < 8 or n > 40:
         return None
     if n < 13:
-        # Too short for a resident id or card: a mainland mobile or a Singapore one, whose shapes exclude each
-        # other (1 against 8, 9 or +65 first): the first that validates is the only candidate, no list needed.
-        if n >= 11 and is_cn_mobile(text):
-            return "cn_mobile"
-        sg = whole and (text.startswith("+65") or (n <= 9 and "sg_mobile" in context)) and is_sg_mobile(text)
-        return "sg_mobile" if sg else None
+        return _short_numeric(text, context, whole=whole)
     candidates: list[str] = []
-    if n == 18 and is_cn_resident_id(text):
+    if (n == 18 and is_cn_resident_id(text)) or (n == 15 and is_cn_resident_id_15(text)):
         candidates.append("cn_resident_id")
+    if n == 18 and is_cn_uscc(text):
+        candidates.append("cn_uscc")
     if is_bank_card(text):
         candidates.append("bank_card")
     if is_cn_mobile(text):
         candidates.append("cn_mobile")
-    if whole and n <= 14 and text.startswith("+65") and is_sg_mobile(text):
+    if n <= 14 and text.startswith("+65") and is_sg_mobile(text):
         candidates.append("sg_mobile")
-    # Of the detectors that accept the value, the one the key names, else the strongest.
+    if (text[0] == "0" or text.startswith("+86")) and _landline_ok(text, context):
+        candidates.append("cn_landline")
     for detector in candidates:
         if detector in context:
             return detector
+    if n == 15 and candidates[:1] == ["cn_resident_id"]:
+        return candidates[1] if len(candidates) > 1 else None  # 15 digits alone are an order number as often
     return candidates[0] if candidates else None
 
 
-def _whole_only(text: str, key: str) -> list[_Match] | None:
-    """Whole values that the text search does not look for: an 8-digit Singapore mobile under a phone key or
-    with +65, a lower-case NRIC/FIN, an address with a non-ASCII domain or unusual characters in its local part."""
+def _short_numeric(text: str, context: frozenset[str], *, whole: bool) -> str | None:
+    """8 to 12 characters: a mainland mobile, a Singapore one, or a landline, whose shapes exclude each other (1,
+    8 or 9, 0 first). An 8-digit number is a Singapore mobile only as a whole value under a phone key, or with
+    +65; a landline needs separators or a key that says phone."""
+    n = len(text)
+    if n >= 11 and is_cn_mobile(text):
+        return "cn_mobile"
+    if text[0] == "0":
+        return "cn_landline" if _landline_ok(text, context) else None
+    if whole and "sg_mobile" in context and text.startswith("65") and n >= 10:
+        text = "+" + text  # 65 9146 5722 under a phone key: the country code without its plus
+    sg = (text.startswith("+65") or (whole and n <= 9 and "sg_mobile" in context)) and is_sg_mobile(text)
+    return "sg_mobile" if sg else None
+
+
+def _landline_ok(text: str, context: frozenset[str]) -> bool:
+    """A fixed-line number: with separators (0512-6288 1234) or under a key that says phone."""
+    if "cn_landline" not in context and text.isdigit():
+        return False
+    return is_cn_landline(text)
+
+
+def _whole_only(text: str, context: frozenset[str]) -> list[_Match] | None:
+    """Whole values that the text search does not look for: an 8-digit Singapore mobile with +65, a lower-case
+    NRIC/FIN, an address with a non-ASCII domain or unusual characters in its local part."""
     stripped = text.strip()
     n = len(stripped)
     if n < 6 or n > 254:
@@ -251,7 +663,7 @@ def _whole_only(text: str, key: str) -> list[_Match] | None:
     first = stripped[0]
     detector: str | None = None
     if first in _DIGIT or first == "+":
-        if n <= 14 and is_sg_mobile(stripped) and ("+" in stripped or "sg_mobile" in _context(key)):
+        if n <= 14 and is_sg_mobile(stripped) and ("+" in stripped or "sg_mobile" in context):
             detector = "sg_mobile"
     elif n == 9 and first in "STFGMstfgm" and is_sg_nric_fin(stripped):
         detector = "sg_nric_fin"
@@ -259,7 +671,63 @@ def _whole_only(text: str, key: str) -> list[_Match] | None:
         detector = "email"
     if detector is None:
         return None
-    return [(detector, 0, None, _confidence(detector, _context(key), whole=True), stripped)]
+    return [(detector, 0, None, _confidence(detector, context, whole=True), stripped)]
+
+
+def _weak(text: str, plan: _Plan) -> list[_Match] | None:
+    """The whole value, if one of the weak detectors its key announces accepts it."""
+    stripped = text.strip()
+    if not stripped or len(stripped) > 4096:
+        return None
+    for detector, accepts in plan.weak:
+        if accepts(stripped):
+            return [(detector, 0, None, _CONFIDENCE_CONTEXT, stripped)]
+    return None
+
+
+def _free_text(text: str, found: list[_Match]) -> list[_Match]:
+    """Lexicon terms, secrets, and names, dates of birth and addresses after a cue, that overlap nothing found."""
+    out: list[_Match] = []
+    for detector, spans in _TEXT_FINDERS:
+        for a, b in spans(text):
+            if b > a and not any(f[1] < b and a < (f[2] if f[2] is not None else len(text)) for f in found):
+                out.append((detector, a, b, _CONFIDENCE_EMBEDDED, text[a:b]))
+    return out
+
+
+def _cued_sg_mobiles(text: str, found: list[_Match]) -> list[_Match]:
+    """Singapore mobiles in free text that the digit runs miss: +65 and 8 digits unseparated, or 8 digits (or 65
+    and 8 digits) right after a word that says phone ("mobile 8199 1839", "called from 95242595")."""
+    out: list[_Match] = []
+    for m in _SG_LOCAL.finditer(text):
+        a, b = m.span()
+        if a and text[a - 1] in _ALNUM:
+            continue
+        number = m[0]
+        plus = number.startswith("+")
+        if not plus and _PHONE_CUE.search(text, max(0, a - 20), a) is None:
+            continue
+        if not is_sg_mobile("+" + number.lstrip("+") if number.lstrip("+").startswith("65") else number):
+            continue
+        if not any(f[1] < b and a < (f[2] if f[2] is not None else len(text)) for f in found):
+            out.append(("sg_mobile", a, b, _CONFIDENCE_EMBEDDED, m[0]))
+    return out
+
+
+def _tidy(found: list[_Match]) -> list[_Match]:
+    """Matches by start; of overlapping ones, the first and longest (a number inside an address is part of it)."""
+    if len(found) == 1:
+        return found
+    found.sort(key=lambda f: (f[1], -(f[2] or 0)))
+    out: list[_Match] = []
+    last_end = -1
+    for match in found:
+        if match[2] is None:
+            continue
+        if match[1] >= last_end:
+            out.append(match)
+            last_end = match[2]
+    return out
 
 
 def _spans_all(text: str, start: int, end: int) -> bool:
@@ -267,47 +735,85 @@ def _spans_all(text: str, start: int, end: int) -> bool:
     return (start == 0 or text[:start].isspace()) and (end == len(text) or text[end:].isspace())
 
 
-def _find(text: str, key: str, m: re.Match[str] | None) -> list[_Match] | None:
-    """Identifiers in one string: the whole value (end ``None``), else every one embedded in it.
+def _clear(text: str, start: int, end: int, edge: frozenset[str] = _ALNUM) -> bool:
+    """Whether text[start:end] touches no letter or digit on either side."""
+    return (start == 0 or text[start - 1] not in edge) and (end == len(text) or text[end] not in edge)
 
-    ``m`` is the first candidate in the text, found by the caller. Embedded ones come in text order, by start (each
-    candidate is searched for after the last; an address's local part starts after any earlier '@'; what overlaps
-    an address is dropped): _classification relies on it.
-    """
-    if m is None:
-        return _whole_only(text, key)
-    context = _context(key)
-    start, end = m.span()
-    if start == 0 and end == len(text) and text[0] in _DIGIT:
-        # The usual whole number (a mobile or id under its key): no edges to look at.
-        detector = _numeric(text, context, whole=True)
-        if detector is not None:
-            return [(detector, 0, None, _CONFIDENCE_CONTEXT if detector in context else _CONFIDENCE_WHOLE, text)]
-    elif "@" in text and _is_plain_address(text):
-        # The usual whole address: what the search below would conclude, in one regex call (see _is_plain_address).
-        return [("email", 0, None, _CONFIDENCE_CONTEXT if "email" in context else _CONFIDENCE_WHOLE, text)]
-    found: list[_Match] = []
-    while m is not None:
+
+def _token_at(
+    text: str, start: int, end: int, group: str | None, context: frozenset[str], *, whole: bool
+) -> list[_Match]:
+    """An identifier of the shape ``group`` at text[start:end], if it stands alone and validates."""
+    if group == "geo" and start and text[start - 1] == "-":
+        start -= 1
+    if not _clear(text, start, end) or (group in ("ipv4", "geo") and not _clear_of_dots(text, start, end)):
+        return []
+    if group == "ipv4" and _VERSION_CUE.search(text, max(0, start - 16), start) is not None:
+        return []  # client_version=5.3.19.80, "build 11.1.14.131": a version, not an address
+    raw = text[start:end]
+    detector = _shape_detector(raw, group)
+    if detector is None:
+        return []
+    if whole and _spans_all(text, start, end):
+        return [(detector, 0, None, _confidence(detector, context, whole=True), raw)]
+    return [(detector, start, end, _confidence(detector, context, whole=False), raw)]
+
+
+def _clear_of_dots(text: str, start: int, end: int) -> bool:
+    """A dotted number is not part of a longer dotted one (1.2.3.4.5, a version or an OID)."""
+    left = start < 2 or not (text[start - 1] == "." and text[start - 2] in _DIGIT)
+    right = end + 1 >= len(text) or not (text[end] == "." and text[end + 1] in _DIGIT)
+    return left and right
+
+
+_SHAPES: dict[str | None, tuple[tuple[str, Callable[[str], bool]], ...]] = {
+    "nric": (("sg_nric_fin", is_sg_nric_fin),),
+    "uscc": (("cn_uscc", is_cn_uscc),),
+    "uen": (("sg_uen", is_sg_uen),),
+    "uenx": (("sg_uen", is_sg_uen),),
+    "ipv4": (("ip_address", is_ip_address),),
+    "geo": (("geo_coordinates", is_geo_coordinates),),
+    "iban": (("iban", is_iban),),
+    "paren": (("cn_landline", is_cn_landline),),
+    "plate": (("cn_plate", is_cn_plate),),
+    "doc": (
+        ("cn_mainland_travel_permit", is_cn_mainland_travel_permit_strong),
+        ("cn_passport", is_cn_passport),
+        ("sg_passport", is_sg_passport),
+    ),
+}
+"""Candidate shape (a group of _CANDIDATE) to the detectors that may accept it, in order."""
+
+
+def _shape_detector(raw: str, group: str | None) -> str | None:
+    """Which detector accepts a candidate of the given shape."""
+    for detector, accepts in _SHAPES.get(group, ()):
+        if accepts(raw):
+            return detector
+    return None
+
+
+def _hex_in(text: str, context: frozenset[str], *, whole: bool) -> list[_Match]:
+    """Hardware and IPv6 addresses in text that holds a colon, dashes or dots."""
+    out: list[_Match] = []
+    for m in _HEX.finditer(text):
         start, end = m.span()
-        first = text[start]
-        if first == "@":
-            end, matches = _email_at(text, start, context)
-        elif first in _DIGIT:
-            matches = _numbers(text, start, end, context, whole=not found)
+        if end - start < 3 or not _clear(text, start, end, _HEX_EDGE):
+            continue
+        raw = m[0]
+        if m.lastgroup == "v6":
+            detector = "ip_address" if raw.count(":") >= 2 and is_ip_address(raw) else None
         else:
-            matches = _nric_at(text, start, end, context, whole=not found)
-        if matches:
-            if matches[0][2] is None:
-                return matches  # the whole value
-            found.extend(matches)
-        m = _CANDIDATE.search(text, end)
-    if not found:
-        return _whole_only(text, key)
-    emails = [(f[1], f[2] or 0) for f in found if f[0] == "email"]
-    if emails and len(found) > len(emails):
-        # A number or NRIC inside an address (13800138000@example.com) is part of it, not a second finding.
-        found = [f for f in found if f[0] == "email" or not any(s < (f[2] or 0) and f[1] < e for s, e in emails)]
-    return found
+            detector = "mac_address" if is_mac_address(raw) else None
+        if detector is None:
+            continue
+        if whole and not out and _spans_all(text, start, end):
+            return [(detector, 0, None, _confidence(detector, context, whole=True), raw)]
+        out.append((detector, start, end, _confidence(detector, context, whole=False), raw))
+    return out
+
+
+# --- e-mail and digit runs ---------------------------------------------------------------------------------------
 
 
 def _is_plain_address(text: str) -> bool:
@@ -339,18 +845,6 @@ def _email_at(text: str, at: int, context: frozenset[str]) -> tuple[int, list[_M
     if not valid:
         return end, []
     return end, [("email", local, end, _confidence("email", context, whole=False), text[local:end])]
-
-
-def _nric_at(text: str, start: int, end: int, context: frozenset[str], *, whole: bool) -> list[_Match]:
-    """An upper-case NRIC/FIN candidate at text[start:end], if it stands alone and its check letter is right."""
-    if (start and text[start - 1] in _ALNUM) or (end < len(text) and text[end] in _ALNUM):
-        return []
-    raw = text[start:end]
-    if not is_sg_nric_fin(raw):
-        return []
-    if whole and _spans_all(text, start, end):
-        return [("sg_nric_fin", 0, None, _confidence("sg_nric_fin", context, whole=True), raw)]
-    return [("sg_nric_fin", start, end, _confidence("sg_nric_fin", context, whole=False), raw)]
 
 
 def _local_part_start(text: str, at: int) -> int:
@@ -408,14 +902,17 @@ def _numbers(text: str, start: int, end: int, context: frozenset[str], *, whole:
 
 def _plausible_groups(first: str, sizes: list[int]) -> bool:
     """Whether an identifier written in groups of ``sizes`` digits can start with ``first``: a mobile number (11
-    digits; 13 or 15 with 86, +86 or 0086 before it) or a card laid out in groups of 4-6 digits but the last
-    (4-4-4-4, 4-6-5, 4-4-4-4-3). Resident ids have no separators. Dates, amounts and tables of small numbers
-    thus cost no validation, and the groups of two neighbouring numbers make no card."""
+    digits; 13 or 15 with 86, +86 or 0086 before it; 10 with +65), a landline (10 to 12 digits with its area code,
+    more with +86) or a card laid out in groups of 4-6 digits but the last (4-4-4-4, 4-6-5, 4-4-4-4-3). Resident
+    ids have no separators. Dates, amounts and tables of small numbers thus cost no validation, and the groups of
+    two neighbouring numbers make no card."""
     count = sum(sizes)
     if first == "1":
         return count == 11
-    if first in "+08":
-        return count in (13, 15)
+    if first == "0":
+        return 10 <= count <= 12 or count == 15
+    if first in "+8":
+        return 10 <= count <= 15
     return "2" <= first <= "6" and count >= 13 and all(4 <= n <= 6 for n in sizes[:-1])
 
 
@@ -435,13 +932,13 @@ def _groups(token: str, offset: int, context: frozenset[str], *, skip_first: boo
     i = low
     while i < high:
         top = min(high, i + _MAX_PIECES)
-        if digits[top] - digits[i] < 11:  # the shortest embedded identifier, a mobile number, has 11 digits
+        if digits[top] - digits[i] < 10:  # the shortest embedded identifier, +65 and a mobile, has 10 digits
             i += 1
             continue
         next_i = i + 1
         for j in range(top, i, -1):
             count = digits[j] - digits[i]
-            if count < 11:
+            if count < 10:
                 break
             if count > 19 or (whole_tried and i == 0 and j == len(pieces)):
                 continue  # longer than a card number; or the whole run, tried before
@@ -472,79 +969,6 @@ def _long_groups(
         if detector is not None:
             out.append((detector, offset + a, offset + b, _confidence(detector, context, whole=False), group[0]))
     return out
-
-
-# --- context ---------------------------------------------------------------------------------------------------
-
-
-def _context(key: str) -> frozenset[str]:
-    """What a key announces: ``mobile``, ``contactPhone``, ``id_card_no``, ``手机号码`` ..."""
-    try:
-        return _CONTEXT_CACHE[key]
-    except KeyError:
-        pass
-    if len(_CONTEXT_CACHE) >= _CONTEXT_CACHE_SIZE:
-        _CONTEXT_CACHE.clear()
-    context = _CONTEXT_CACHE[key] = _key_context(key) if type(key) is str else _NO_CONTEXT
-    return context
-
-
-def _key_context(key: str) -> frozenset[str]:
-    kinds: set[str] = set()
-    for word, announced in _CONTEXT_CJK:
-        if word in key:
-            kinds |= announced
-    words = _KEY_WORDS.findall(_CAMEL.sub(r"\1 \2", key).lower())
-    if words:
-        whole = _CONTEXT_WORDS.get("".join(words))
-        if whole is not None:
-            return frozenset(kinds | whole)
-        used = [False] * len(words)
-        for i in range(len(words) - 1):
-            pair = _CONTEXT_WORDS.get(words[i] + words[i + 1])
-            if pair is not None:
-                kinds |= pair
-                used[i] = used[i + 1] = True
-        for i, word in enumerate(words):
-            if not used[i]:
-                single = _CONTEXT_WORDS.get(word)
-                if single is None and len(word) > 3 and word.endswith("s"):
-                    single = _CONTEXT_WORDS.get(word[:-1])  # plurals: phones, emails, cards
-                if single is not None:
-                    kinds |= single
-    return frozenset(kinds) if kinds else _NO_CONTEXT
-
-
-# --- result ----------------------------------------------------------------------------------------------------
-
-
-def _classification(hits: list[_Hit], categories: Mapping[str, str] | None) -> Classification:
-    if not hits:
-        return Classification((), ())
-    category = DETECTOR_CATEGORIES if categories is None else {**DETECTOR_CATEGORIES, **categories}
-    # Findings go by (pointer, start). A pointer names one value and _find lists a value's matches in text order,
-    # so sorting the values by pointer alone orders the findings: one str key per value, no tuple per finding.
-    hits.sort(key=_POINTER)
-    findings: list[Finding] = []
-    add = findings.append
-    by_holder: dict[str, list[_Match]] = {}
-    for pointer, holder, found in hits:
-        for detector, start, end, confidence, _raw in found:
-            # Positional arguments: keyword calls cost twice as much, and a body can hold hundreds of findings.
-            add(Finding(pointer, detector, category.get(detector, "PI"), confidence, start, end))
-        group = by_holder.get(holder)
-        if group is None:
-            by_holder[holder] = found  # the value's own list, which nothing reads again: extended in place below
-        else:
-            group += found
-    subjects = []
-    for holder in sorted(by_holder):
-        group = by_holder[holder]
-        key = group[0] if len(group) == 1 else _strongest(group)
-        detector = key[0]
-        kinds = frozenset([category.get(m[0], "PI") for m in group])
-        subjects.append(Subject(holder, detector, f"{detector}:{normalise(detector, key[4])}", len(group), kinds))
-    return Classification(tuple(findings), tuple(subjects))
 
 
 def _strongest(group: list[_Match]) -> _Match:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from gateway.classify import scan
 from gateway.classify.age import flag_minors
 from gateway.classify.declared import with_declared
 from gateway.errors import ConfigError
@@ -182,7 +181,7 @@ def evaluate(policy: CompiledPolicy, case: Case) -> Outcome:
     declared = req.get("categories") or []
     if not isinstance(declared, list) or any(str(c) not in policy.levels for c in declared):
         raise ConfigError(f"{case.where}: request categories are category ids of the vocabulary")
-    found = flag_minors(scan(doc), at.astimezone(CORRIDOR_TIME).date())
+    found = flag_minors(policy.classifier.scan(doc), at.astimezone(CORRIDOR_TIME).date())
     classification = with_declared(found, tuple(str(c) for c in declared))
     facts = facts_of_this_transfer(classification, policy)
     given = case.facts or {}

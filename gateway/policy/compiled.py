@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from gateway.classify.scanner import Classifier
 from gateway.model import Effect, Level, Obligation, RuleHit
 
 if TYPE_CHECKING:
@@ -134,6 +135,7 @@ class CompiledPolicy:
     routes: dict[str, str] = field(default_factory=dict)  # route -> recipient id
     pseudonym_keys: frozenset[str] = frozenset()
     disabled: tuple[str, ...] = ()  # ids of rules switched off with ``enabled: false``
+    classifier: Classifier = field(default_factory=Classifier, repr=False)  # the policy's classification section
     _index: dict[tuple[str | None, str | None], tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     _level_memo: dict[frozenset[str], Level] = field(default_factory=dict, repr=False)
 

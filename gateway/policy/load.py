@@ -20,8 +20,10 @@ import rfc8785
 from gateway.classify import DETECTOR_CATEGORIES
 from gateway.classify.age import AGE_DETECTOR
 from gateway.classify.declared import DECLARED_DETECTOR
+from gateway.classify.scanner import Classifier
 from gateway.errors import ConfigError
 from gateway.model import Effect, Json, Level, Obligation
+from gateway.policy.classification import compile_classification
 from gateway.policy.compiled import (
     CompiledPolicy,
     ConsentRequirement,
@@ -44,13 +46,14 @@ NOTICE_FIELDS = frozenset(
     {"recipient_name", "recipient_contact", "purpose", "method", "categories", "rights_procedure"}
     | {"sg_transfer_summary"}
 )
-KNOWN_DETECTORS = frozenset(DETECTOR_CATEGORIES) | {AGE_DETECTOR, DECLARED_DETECTOR}
+KNOWN_DETECTORS = frozenset(DETECTOR_CATEGORIES) | {AGE_DETECTOR, DECLARED_DETECTOR, Classifier.PATH_DETECTOR}
+"""Detector ids every policy may name; a policy adds its own (``classification.detectors``)."""
 _PARAMETER = re.compile(r"\$([a-z][a-z0-9_]*)")
 _OBLIGATIONS = ("redact", "mask", "pseudonymise", "generalise_dates", "require_consent")
 _SELECTORS = {"categories", "detectors", "paths"}
 _TOP_LEVEL = {
     *("policy", "description", "vocabulary", "accept_content_types"),
-    *("parameters", "exporters", "recipients", "rules"),
+    *("parameters", "classification", "exporters", "recipients", "rules"),
 }
 _KIND_WORDS = {"exemption": "an exemption", "consent": "a consent-based ground", "held": "a held mechanism"}
 T = TypeVar("T")
@@ -157,6 +160,7 @@ class _Compiler:
         self.vocab = vocab
         self.problems = problems
         self.held_mechanisms = frozenset(m for m, kind in vocab.mechanisms.items() if kind.kind == "held")
+        self.detectors = KNOWN_DETECTORS  # and the policy's own, once its classification section is compiled
 
     def member(self, known: Iterable[str], what: str) -> Callable[[str, str], None]:
         names = frozenset(known)
@@ -247,7 +251,7 @@ class _Compiler:
             raise self.doc.error(body, "say what it applies to: categories, detectors or paths")
         categories = tuple(sorted(self.categories(child(body, "categories")))) if "categories" in fields else ()
         detectors = (
-            r.strings(child(body, "detectors"), self.member(KNOWN_DETECTORS, "detector"))
+            r.strings(child(body, "detectors"), self.member(self.detectors, "detector"))
             if ("detectors" in fields)
             else ()
         )
@@ -329,7 +333,7 @@ class _Compiler:
             "origin": self.vocab.jurisdictions,
             "purposes": self.vocab.purposes,
             "scenarios": self.vocab.scenarios,
-            "detectors_any": KNOWN_DETECTORS,
+            "detectors_any": self.detectors,
             "mechanisms": frozenset(self.vocab.mechanisms),
             "has_mechanism": self.held_mechanisms,
             "lacks_mechanism": self.held_mechanisms,
@@ -437,6 +441,8 @@ def load_policy(directory: Path) -> CompiledPolicy:
         raise PolicyInvalid([e]) from e
     problems: list[ConfigError] = list(schema_problems(source, _schema_for(vocab_doc)))
     c = _Compiler(_substitute(source, problems), vocab, problems)
+    classifier, own_detectors = compile_classification(c.doc, frozenset(vocab.levels), problems)
+    c.detectors = KNOWN_DETECTORS | own_detectors
     exporters = _each(c, c.r.mapping("/exporters", required=False), c.exporter)
     recipients = _each(c, c.r.mapping("/recipients"), c.recipient)
     routes = _routes(c, recipients)
@@ -458,4 +464,5 @@ def load_policy(directory: Path) -> CompiledPolicy:
         routes=routes,
         pseudonym_keys=frozenset(o.key for rule in rules for o in rule.obligations if o.key),
         disabled=tuple(disabled),
+        classifier=classifier,
     )

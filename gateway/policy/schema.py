@@ -17,8 +17,10 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
+from gateway.classify.catalogue import DETECTOR_CATEGORIES
 from gateway.errors import ConfigError
 from gateway.model import Json, Level
+from gateway.policy.classification import CHECKSUMS
 from gateway.policy.source import Located, child, load_yaml
 
 __all__ = [
@@ -384,6 +386,41 @@ def _rule_def() -> Schema:
     )
 
 
+def _classification_def() -> Schema:
+    pointer = {"description": "A JSON pointer; '*' stands for any one member or element.", "pattern": "^/"}
+    detector = _object(
+        "operator's detector",
+        "A detector of the operator's: a whole value matching the pattern (and its checksum), or one of the words.",
+        {
+            "category": _described(_ref("category"), "The category of what it finds."),
+            "description": {"description": "What it finds, for reviewers.", "type": "string"},
+            "pattern": _text("A regular expression (Python syntax) the whole value must match."),
+            "checksum": _enum("checksum", sorted(CHECKSUMS), "A check-character algorithm the match must pass."),
+            "context": _list(_text("A word."), "Only values whose key holds one of these words (any case)."),
+            "words": _list(_text("A word."), "Whole values that are one of these words (any case)."),
+            "in_text": {"description": "Also search free text for the pattern.", "type": "boolean"},
+        },
+        ["category"],
+        anyOf=[{"required": ["pattern"]}, {"required": ["words"]}],
+    )
+    return _object(
+        "classification",
+        "How bodies are classified beyond the built-in detectors (docs/policy-language.md, Classification).",
+        {
+            "categories": _map(
+                "Built-in detector id -> the category its findings get instead of the default.",
+                _ref("category"),
+                {"enum": sorted(DETECTOR_CATEGORIES)},
+            ),
+            "paths": _map("JSON pointer pattern -> the category of whatever is there.", _ref("category"), pointer),
+            "subjects": _list(
+                {**pointer, "type": "string"}, "The objects that are individuals (default: the nearest object)."
+            ),
+            "detectors": _map("The operator's own detectors, by id.", detector, {"pattern": _NAME}),
+        },
+    )
+
+
 def _party_defs() -> dict[str, Schema]:
     held = _object(
         "mechanism held by a recipient",
@@ -458,6 +495,7 @@ def build_policy_schema(vocabulary: Json) -> Schema:
         "when": _when_def(),
         **_obligation_defs(),
         "rule": _rule_def(),
+        "classification": _classification_def(),
         **_party_defs(),
     }
     properties: dict[str, Schema] = {
@@ -473,6 +511,7 @@ def build_policy_schema(vocabulary: Json) -> Schema:
             {"description": "A number, true/false or text.", "type": ["number", "boolean", "string"]},
             {"pattern": _NAME},
         ),
+        "classification": _ref("classification"),
         "exporters": _map("The enterprises admitted to the sandbox, by organisation id.", _ref("exporter")),
         "recipients": _map("The recipients abroad (境外接收方), by id.", _ref("recipient")),
         "rules": _list(_ref("rule"), "The rules, in order; at least one."),

@@ -15,21 +15,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from stdnum import luhn
 from stdnum.cn import ric
 
 from gateway.classify import DETECTOR_CATEGORIES, scan
+from gateway.classify.catalogue import DETECTOR_PRIORITY, DETECTORS, ORGANISATION_DETECTORS
 from gateway.classify.detectors import (
-    DETECTOR_PRIORITY,
-    VALIDATORS,
     is_bank_card,
     is_cn_mobile,
     is_cn_resident_id,
     is_email,
     is_sg_mobile,
     is_sg_nric_fin,
-    normalise,
+    luhn_valid,
     sg_nric_fin_check_letter,
 )
+from gateway.classify.identifiers_cn import PROVINCE_CODES
+from gateway.classify.validators import VALIDATORS, WEAK_VALIDATORS, normalise
 
 VECTORS = Path(__file__).parents[1] / "vectors" / "identifiers-public.json"
 TYPES = ("cn_resident_id", "sg_nric_fin", "bank_card", "cn_mobile", "email")
@@ -37,10 +40,8 @@ TYPES = ("cn_resident_id", "sg_nric_fin", "bank_card", "cn_mobile", "email")
 # Entries whose published verdict differs from our contract, and why; each is asserted, not skipped.
 # - UATP (airline cards, prefix 1) is not in our issuer table: 15-digit numbers starting with 1 would collide
 #   with first-generation resident ids and order numbers far more often than they are UATP cards.
-# - First-generation 15-digit resident ids carry no check digit; the cn_resident_id contract is 18 characters.
 DEVIATIONS = {
     ("bank_card", "122000000000003"): "UATP prefix 1 not in the issuer table",
-    ("cn_resident_id", "610104620927690"): "15-digit first-generation id: not in the 18-character contract",
 }
 # Words in the notes of resident-id entries that the source rejects for their address code only.
 ADDRESS_CODE_NOTES = ("address code", "birth place", "county")
@@ -64,9 +65,11 @@ def _expected(entry: dict[str, Any]) -> bool:
     if (kind, value) in DEVIATIONS:
         return not entry["valid"]
     if kind == "cn_resident_id" and len(value) == 18:
-        # The source's 'valid' also checks the address code against a table (python-stdnum, id-validator.py).
-        # We check only the check character and the birth date, so the checksum and date annotations decide.
-        return bool(entry.get("checksum_valid")) and bool(entry.get("birth_date_valid"))
+        # The source's 'valid' also checks the whole address code against a table (python-stdnum, id-validator.py).
+        # We check the province only (the county table lags new and retired codes), with the check character and
+        # the birth date.
+        plausible = value[:2] in PROVINCE_CODES
+        return bool(entry.get("checksum_valid")) and bool(entry.get("birth_date_valid")) and plausible
     return bool(entry["valid"])
 
 
@@ -104,7 +107,9 @@ def test_scanner_finds_valid_vectors_as_whole_values(kind: str) -> None:
     for entry in _entries():
         if entry["type"] != kind or not _expected(entry):
             continue
-        findings = scan({"value": entry["value"]}).findings
+        # Fifteen digits alone are as often an order number: an old resident id is reported under an id key only.
+        key = "sfzh" if kind == "cn_resident_id" and len(entry["value"]) == 15 else "value"
+        findings = scan({key: entry["value"]}).findings
         assert [(f.detector, f.start, f.end) for f in findings] == [(kind, 0, None)], entry["value"]
 
 
@@ -257,13 +262,25 @@ def test_normalise_gives_one_key_per_identifier(detector: str, value: str, key: 
 
 
 def test_categories_and_priority_cover_every_detector() -> None:
-    """Each detector has its data category and a place in the subject-key priority."""
-    assert DETECTOR_CATEGORIES == {
-        "cn_resident_id": "SPI.GOV_ID",
-        "sg_nric_fin": "SPI.GOV_ID",
-        "bank_card": "SPI.FIN_ACCOUNT",
-        "cn_mobile": "PI.CONTACT",
-        "sg_mobile": "PI.CONTACT",
-        "email": "PI.CONTACT",
-    }
-    assert set(DETECTOR_PRIORITY) == set(DETECTOR_CATEGORIES) == set(VALIDATORS)
+    """Each detector has its data category, a validator, and (unless it names a company) a place in the priority."""
+    assert DETECTOR_CATEGORIES["cn_resident_id"] == "SPI.GOV_ID"
+    assert DETECTOR_CATEGORIES["health"] == "SPI.HEALTH"
+    assert DETECTOR_CATEGORIES["cn_uscc"] == DETECTOR_CATEGORIES["sg_uen"] == "NP.BUSINESS"
+    assert set(DETECTOR_CATEGORIES) == set(VALIDATORS) == {d.id for d in DETECTORS}
+    assert set(DETECTOR_PRIORITY) == set(DETECTOR_CATEGORIES) - ORGANISATION_DETECTORS
+    assert {"cn_uscc", "sg_uen"} == ORGANISATION_DETECTORS
+    assert set(WEAK_VALIDATORS) <= set(VALIDATORS)
+    assert DETECTOR_PRIORITY[:2] == ("cn_resident_id", "sg_nric_fin")  # the strongest keys come first
+
+
+def test_every_category_is_in_the_vocabulary() -> None:
+    """The default categories are ids of the shipped vocabulary, so every policy can name them."""
+    vocabulary = yaml.safe_load((Path(__file__).parents[2] / "policies" / "vocabulary.yaml").read_text("utf-8"))
+    assert set(DETECTOR_CATEGORIES.values()) <= set(vocabulary["categories"])
+
+
+@pytest.mark.parametrize("digits", ["4111111111111111", "79927398713", "6200000000000005", "0", "1234567812345670"])
+def test_own_luhn_agrees_with_stdnum(digits: str) -> None:
+    """The scanner's Luhn check (written for speed) gives stdnum's verdict, on valid and altered numbers."""
+    for candidate in (digits, digits[:-1] + str((int(digits[-1]) + 1) % 10)):
+        assert luhn_valid(candidate) == luhn.is_valid(candidate)

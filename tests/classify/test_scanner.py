@@ -15,7 +15,7 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from gateway.classify import DETECTOR_CATEGORIES, scan, scan_text
-from gateway.classify.detectors import VALIDATORS
+from gateway.classify.validators import VALIDATORS
 from gateway.model import Finding, Json
 
 CN_ID = "11010519491231002X"
@@ -150,18 +150,20 @@ def test_key_context_raises_confidence() -> None:
 
 
 def test_eight_digit_numbers_need_phone_context_or_plus65() -> None:
-    """An 8-digit number is a Singapore mobile only as a whole value under a phone key or with +65."""
+    """An 8-digit number is a Singapore mobile under a phone key, with +65, or in text right after a phone word."""
     doc: Json = {
         "phone": "91234567",
         "code": "91234567",
         "contact": "+65 9123 4567",
         "note": "call 9123 4567",
+        "memo": "room 9123 4567",
         "tel": 81234567,
         "count": 81234567,
         "phones": ["8123 4567"],
     }
     assert _spans(scan(doc).findings) == [
         ("/contact", "sg_mobile", 0, None),
+        ("/note", "sg_mobile", 5, 14),
         ("/phone", "sg_mobile", 0, None),
         ("/phones/0", "sg_mobile", 0, None),
         ("/tel", "sg_mobile", 0, None),
@@ -222,7 +224,7 @@ def test_subjects_grouped_per_object_with_the_strongest_key() -> None:
     }
     subjects = scan(doc).subjects
     assert [(s.pointer, s.key_detector, s.key_value, s.finding_count) for s in subjects] == [
-        ("/customers/0", "cn_resident_id", f"cn_resident_id:{CN_ID}", 3),
+        ("/customers/0", "cn_resident_id", f"cn_resident_id:{CN_ID}", 4),  # the name counts too
         ("/customers/1", "cn_mobile", f"cn_mobile:{CN_MOBILE_2}", 3),
     ]
 
