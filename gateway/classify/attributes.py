@@ -35,6 +35,7 @@ __all__ = [
     "is_credential",
     "is_date_of_birth",
     "is_health",
+    "is_health_under_key",
     "is_person_name",
     "is_postal_address",
     "is_religion",
@@ -662,7 +663,7 @@ _HEALTH_ZH = _split_words(
     " 痛风 红斑狼疮 银屑病 湿疹 贫血 地中海贫血 血友病 青光眼 白内障 残疾 残障 不孕 不育 怀孕 妊娠 孕妇 流产"
     " 人工流产 堕胎 试管婴儿 唐氏综合征 脑瘫 过敏 登革热 疟疾 麻疹 甲亢 甲减 胰岛素 二甲双胍 阿托伐他汀 他汀"
     " 降压药 降糖药 抗抑郁药 抗病毒药 化疗 放疗 靶向治疗 免疫治疗 血液透析 腹膜透析 透析治疗 活检 切除术 手术"
-    " 剖腹产 剖宫产 器官移植 肾移植 肝移植 心脏搭桥 心脏支架 核酸阳性 呈阳性 确诊 病历 病史 诊断为 住院 就诊"
+    " 剖腹产 剖宫产 器官移植 肾移植 肝移植 心脏搭桥 心脏支架 核酸阳性 呈阳性 住院 就诊"
 )
 HEALTH_TERMS: frozenset[str] = frozenset(_HEALTH_EN) | frozenset(_HEALTH_ZH)
 """Every lexicon term (English lower case, Chinese as written)."""
@@ -769,7 +770,7 @@ _HEALTH_EXCLUSIONS = re.compile(
     f"(?:{_alternation(_HEALTH_EXCLUSIONS_EN)})|(?:{_alternation(_HEALTH_EXCLUSIONS_ZH)})", re.IGNORECASE
 )
 # ICD-10 (WHO): a letter other than U (reserved for provisional codes), two digits, optional .1-2 characters.
-_ICD10 = "[A-TV-Z][0-9]{2}(?:\\.[0-9A-Z]{1,2})?"
+_ICD10 = "(?:[A-TV-Z][0-9]{2}|U0[7-9])(?:\\.[0-9A-Z]{1,2})?"  # U07-U09: WHO emergency codes (U07.1 COVID-19)
 _ICD10_WHOLE = re.compile(f"{_ICD10}(?: {{0,2}}[,;/] {{0,2}}{_ICD10}){{0,9}}")
 _ICD10_CUED = re.compile(
     r"(?:(?<![A-Za-z])(?i:ICD-?(?:10)?(?:-CM)?|diagnos[ie]s|diagnosed(?: with)?)"
@@ -792,13 +793,27 @@ _MEDICAL_SUFFIXES_EN = re.compile(
 )
 
 
+# What follows a diagnosis cue, up to the next punctuation, is the diagnosis: "诊断：新型冠状病毒感染（U07.1）",
+# "Diagnosis: fracture of lower end of radius (S52.5)", "既往史：焦虑障碍".
+_DIAGNOSIS_CUED = re.compile(
+    r"(?:初步诊断为|诊断为|诊断结果|诊断|确诊为|确诊|既往史|既往病史|病史"
+    r"|(?<![A-Za-z])(?i:diagnosis|diagnosed with|diagnosed as|history of|medical history))"
+    r"[ \t]{0,2}[:\uff1a]?[ \t]{0,2}"
+    r"(?P<term>[^\s\uff0c\u3002\uff1b\uff08\uff09;,.()\d][^\uff0c\u3002\uff1b\uff08\uff09;,.()\n]{1,59}?)"
+    r"(?=[ \t]{0,2}[\uff0c\u3002\uff1b\uff08\uff09;,.()\n]|$)"
+)
+_DIAGNOSIS_CUE_WORDS = ("诊断", "确诊", "病史", "既往", "iagnos", "istory")
+
+
 def find_health_terms(text: str) -> list[Span]:
     """Health terms in free text: lexicon terms (minus everyday phrases such as ``sugar-free``, ``great
-    depression``, ``发烧友``) and ICD-10 codes after a cue (``ICD-10: E11.9``, ``诊断:J45``) or in parentheses right
-    after a term (``diabetes (E11.9)``)."""
+    depression``, ``发烧友``), the phrase after a diagnosis cue (``诊断：…``, ``Diagnosis: …``), and ICD-10 codes
+    after a cue (``ICD-10: E11.9``, ``诊断:J45``) or in parentheses right after a term (``diabetes (E11.9)``)."""
     if len(text) < 2:
         return []
     spans = _HEALTH_LEXICON.find(text)
+    if any(word in text for word in _DIAGNOSIS_CUE_WORDS):
+        spans.extend(m.span("term") for m in _DIAGNOSIS_CUED.finditer(text))
     if spans:
         excluded = [m.span() for m in _HEALTH_EXCLUSIONS.finditer(text)]
         if excluded:
@@ -827,6 +842,45 @@ def is_health(value: str) -> bool:
     if _ICD10_WHOLE.fullmatch(value) or _BLOOD_TYPE.fullmatch(value) or value.lower() in _WHOLE_VALUE_RESULTS:
         return True
     return bool(find_health_terms(value)) or (len(value) <= 40 and _has_medical_ending(value))
+
+
+_NOT_A_CONDITION = frozenset(
+    {
+        "none",
+        "nil",
+        "n/a",
+        "na",
+        "no",
+        "false",
+        "unknown",
+        "normal",
+        "healthy",
+        "null",
+        "-",
+        "--",
+        "无",
+        "没有",
+        "健康",
+        "正常",
+        "良好",
+        "不详",
+        "未知",
+        "否",
+    }
+)
+_LETTERS = re.compile(r"[^\W\d_]")
+
+
+def is_health_under_key(value: str) -> bool:
+    """Whether a whole value under a key that names health data (diagnosis, 诊断, zhenduan, bingshi, ...) is
+    health data: what :func:`is_health` accepts, or any short text with words in it (``lumbar disc displacement``,
+    ``腰椎间盘突出``) that is not a way of saying "nothing" (``none``, ``无``, ``normal``, ``健康``)."""
+    stripped = value.strip()
+    if stripped.lower() in _NOT_A_CONDITION:
+        return False
+    if is_health(stripped):
+        return True
+    return len(stripped) <= 120 and len(_LETTERS.findall(stripped[:40])) >= 2
 
 
 def _has_medical_ending(value: str) -> bool:
@@ -1056,7 +1110,12 @@ def is_credential(value: str) -> bool:
     stripped = value.strip()
     if stripped.lower() in _PLACEHOLDERS or _MASK_CHARACTERS.issuperset(stripped):
         return False
+    if _DECIMAL.fullmatch(stripped):
+        return False  # 25.4 under "mm" (密码's initials, and millimetres) is a measurement
     return _TEMPLATE_REFERENCE.fullmatch(stripped) is None
+
+
+_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
 
 
 _PEM_PRIVATE_KEY = re.compile(
@@ -1068,13 +1127,13 @@ _API_KEYS = re.compile(
     r"|gh[pousr]_[A-Za-z0-9]{36}"  # GitHub classic tokens
     r"|github_pat_[A-Za-z0-9_]{50,255}"  # GitHub fine-grained tokens
     r"|xox[abprs]-[A-Za-z0-9\-]{10,250}"  # Slack
-    r"|(?:sk|rk)_live_[A-Za-z0-9]{16,247}"  # Stripe live secret and restricted keys
+    r"|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}"  # Stripe secret and restricted keys (test keys are secrets too)
     r"|AIza[0-9A-Za-z_\-]{35}"  # Google API key
     r"|sk-(?:proj-|svcacct-|admin-|ant-[a-z0-9]{2,10}-)?[A-Za-z0-9_\-]{32,200}"  # OpenAI / Anthropic style
 )
 # Cheap tests before the key pattern: one C-level search per group of prefixes.
 _API_KEY_PREFIXES_UPPER = re.compile("A(?:KIA|SIA|Iza)")  # a one-letter literal prefix: memchr-speed search
-_API_KEY_PREFIXES_UNDERSCORE = ("gh", "_live_")  # ghp_ gho_ ghu_ ghs_ ghr_ github_pat_, sk_live_ rk_live_
+_API_KEY_PREFIXES_UNDERSCORE = ("gh", "_live_", "_test_")  # ghp_ gho_ ... github_pat_, sk_live_ rk_test_ ...
 _API_KEY_PREFIXES_DASH = ("xox", "sk-")
 _SECRET_CUE = re.compile(
     r"(?<![A-Za-z0-9_])(?:password|passwd|pwd|passcode|passphrase|secret|client[_\-]?secret|api[_\-]?key"
@@ -1085,7 +1144,7 @@ _SECRET_CUE = re.compile(
     re.IGNORECASE,
 )
 _SECRET_CUE_ZH = re.compile(
-    r"(?:密码|口令|密钥)[ \t]{0,3}(?:[:：=]|为|是)[ \t]{0,3}[\"'“]?(?P<value>[\x21-\x7e]{1,128})"  # noqa: RUF001
+    r"(?:密码|口令|密钥)(?:[ \t]{0,3}(?P<op>[:：=]|为|是)[ \t]{0,3}|[ \t]{1,3})[\"'“]?(?P<value>[\x21-\x7e]{1,128})"  # noqa: RUF001
 )
 _BEARER = re.compile(r"(?<![A-Za-z])[Bb]earer +(?P<value>[A-Za-z0-9\-._~+/]{20,4096}=*)")
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@]{1,64}:(?P<value>[^\s@/]{1,128})@")
@@ -1154,7 +1213,8 @@ def _api_keys(text: str) -> Iterable[Span]:
 def _cued_secrets_zh(text: str) -> Iterable[Span]:
     for cued in _SECRET_CUE_ZH.finditer(text):
         value = cued.group("value").rstrip(_TRAILING_PUNCTUATION)
-        if is_credential(value):
+        # "密码 Tiger3107!sum" (a space, no colon) asks for a secret's shape, as "password: ..." does.
+        if is_credential(value) and (cued.group("op") or _plausible_cued_secret(value, quoted=False, assigned=False)):
             yield cued.start("value"), cued.start("value") + len(value)
 
 

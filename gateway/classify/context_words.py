@@ -208,7 +208,7 @@ CONTEXT_WORDS: dict[str, frozenset[str]] = {
         "medicalhistory medicalrecord medication medicine illness disease allergy allergie "
         "symptom treatment prescription icd icd10 icdcode diagnosiscode bloodtype bloodgroup "
         "pregnancy disability vaccination vaccine labresult jiankang jiankangzhuangkuang bingli "
-        "binglihao bingshi zhenduan jibing bingqing yongyao guomin xuexing zhengzhuang",
+        "binglihao bingshi zhenduan jibing bingqing yongyao guomin xuexing zhengzhuang zdjg zdmc jbbm jbmc jbzd",
     ),
     **_words(
         _BIOMETRIC,
@@ -226,7 +226,7 @@ CONTEXT_WORDS: dict[str, frozenset[str]] = {
         "password passwd pwd passcode passphrase secret clientsecret apisecret apikey apitoken "
         "accesskey secretkey privatekey signingkey encryptionkey masterkey token accesstoken "
         "refreshtoken authtoken idtoken sessiontoken bearertoken csrftoken jwt authorization "
-        "credential otp mima denglumima dlmm",
+        "credential otp mima denglumima dlmm miyao siyao lingpai fangwenlingpai",
     ),
     **_words(
         _PLATE,

@@ -73,7 +73,7 @@ WEAK_VALIDATORS: dict[str, Callable[[str], bool]] = {
     "person_name": attributes.is_person_name,
     "date_of_birth": attributes.is_date_of_birth,
     "postal_address": attributes.is_postal_address,
-    "health": attributes.is_health,
+    "health": attributes.is_health_under_key,
     "religion": attributes.is_religion,
     "biometric": attributes.is_biometric,
     "credential": attributes.is_credential,
