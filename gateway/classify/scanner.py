@@ -58,20 +58,28 @@ _USCC_CHAR = "0-9A-HJ-NPQRTUWXY"  # GB 32100-2015: no I, O, S, V, Z
 # The named group says which shape matched; Python then checks the edges and validates.
 _CANDIDATE = re.compile(
     rf"[0-9A-Z@({_PROVINCES}](?:"
+    # Every shape starts where a run of digits (or of letters and digits) starts: the lookbehinds test that the
+    # character before the first is not of the same kind, so a long number costs one attempt, not one per digit.
+    r"(?<=[0-9])(?<![0-9][0-9])(?:"  # digit-led shapes
     # A unified social credit code may end in letters after a run of digits: tried first, and a candidate that is
-    # no code goes on as a run of digits (_find).
-    rf"(?P<uscc>(?<=[{_USCC_CHAR}])[{_USCC_CHAR}][0-9]{{6}}[{_USCC_CHAR}]{{10}}(?![0-9A-Za-z]))"
-    r"|(?P<run>(?<=[0-9])[0-9 \-]{9,}[0-9Xx])"  # resident ids, cards, mobiles, landlines: digits, spaces, dashes
-    r"|(?P<uen>(?<=[0-9])[0-9]{7,8}[A-Z])"
-    r"|(?P<ipv4>(?<=[0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})"
-    r"|(?P<geo>(?<=[0-9])[0-9]{0,2}\.[0-9]{4,15} ?[,\uff0c] ?-?[0-9]{1,3}\.[0-9]{4,15})"
-    r"|(?P<at>(?<=@)[A-Za-z0-9][A-Za-z0-9\-]*\.[A-Za-z0-9])"
-    r"|(?P<iban>(?<=[A-Z])[A-Z][0-9]{2}(?: ?[0-9A-Z]{4}){2,7}(?: ?[0-9A-Z]{1,3})?)"
-    r"|(?P<uenx>(?<=[RST])[0-9]{2}[A-Z]{2}[0-9]{4}[0-9A-Z])"
-    r"|(?P<nric>(?<=[STFGM])[0-9]{7}[A-Z])"
-    rf"|(?P<doc>(?<=[EGHKMD])[{_ALNUM_UPPER}][0-9]{{6,9}}[{_ALNUM_UPPER}]?)"
-    r"|(?P<paren>(?<=\()0[0-9]{2,3}\) ?[2-9][0-9]{2,3}[ \-]?[0-9]{4})"
-    rf"|(?P<plate>(?<=[{_PROVINCES}])[A-HJ-NP-Z][·• ]?[{_ALNUM_UPPER}]{{4}}[{_ALNUM_UPPER}学警港澳挂领试超使]{{1,2}})"
+    # no code goes on as a run of digits (_identifiers).
+    rf"(?P<uscc>[0-9][0-9]{{6}}[{_USCC_CHAR}]{{10}}(?![0-9A-Za-z]))"
+    # Resident ids, cards, mobiles, landlines: 11 or more digits, single spaces or dashes between them. Possessive,
+    # and a separator must be followed by a digit, so a failed attempt never backtracks.
+    r"|(?P<run>(?:[0-9]|[ \-](?=[0-9])){10,}+[Xx]?)"
+    r"|(?P<uen>[0-9]{7,8}[A-Z])"
+    r"|(?P<ipv4>[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})"
+    r"|(?P<geo>[0-9]{0,2}\.[0-9]{4,15} ?[,\uff0c] ?-?[0-9]{1,3}\.[0-9]{4,15})"
+    r")"
+    r"|(?<=[A-Z])(?<![A-Za-z0-9][A-Z])(?:"  # letter-led shapes
+    r"(?P<iban>[A-Z][0-9]{2}(?: ?[0-9A-Z]{4}){2,7}(?: ?[0-9A-Z]{1,3})?)"
+    r"|(?<=[RST])(?P<uenx>[0-9]{2}[A-Z]{2}[0-9]{4}[0-9A-Z])"
+    r"|(?<=[STFGM])(?P<nric>[0-9]{7}[A-Z])"
+    rf"|(?<=[EGHKMD])(?P<doc>[{_ALNUM_UPPER}][0-9]{{6,9}}[{_ALNUM_UPPER}]?)"
+    r")"
+    r"|(?<=@)(?P<at>[A-Za-z0-9][A-Za-z0-9\-]*\.[A-Za-z0-9])"
+    r"|(?<=\()(?P<paren>0[0-9]{2,3}\) ?[2-9][0-9]{2,3}[ \-]?[0-9]{4})"
+    rf"|(?<=[{_PROVINCES}])(?P<plate>[A-HJ-NP-Z][·• ]?[{_ALNUM_UPPER}]{{4}}[{_ALNUM_UPPER}学警港澳挂领试超使]{{1,2}})"
     ")"
 )
 # Hardware and IPv6 addresses: hex digits and colons, searched only in text with a colon, five dashes or two dots.
@@ -92,7 +100,7 @@ _PHONE_CUE = re.compile(
     r"(?i:mobile|phone|tel|hp|handphone|whatsapp|contact|cell|line|fax|call(?:ed)?(?: from| on| at)?)"
     r"[ .:\uff1a#]*(?:no\.?|number)?[ .:\uff1a]*$|(?:手机|电话|联系方式)[号码]*[\uff1a: ]*$"
 )
-_RUN = re.compile(r"[0-9][0-9 \-]{9,}[0-9Xx]")  # the run alternative of _CANDIDATE, on its own
+_RUN = re.compile(r"[0-9](?:[0-9]|[ \-](?=[0-9])){10,}+[Xx]?")  # the run alternative of _CANDIDATE, on its own
 _PIECE = re.compile(r"\+?[0-9]+[Xx]?")
 _LONG_GROUP = re.compile(r"\+?[0-9]{10,}[0-9Xx]")
 # ASCII edges, not \b (which counts CJK as word characters): an identifier inside a longer run of digits or
