@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001, RUF002
 # (full-width Chinese punctuation in strings and the docstring is part of the data)
 """A seeded, labelled synthetic corpus for measuring the personal-data classifier, and its scorer.
 

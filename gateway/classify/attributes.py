@@ -148,7 +148,7 @@ _HAN_NON_NAME_ENDINGS = (
 _NAME_STOP = frozenset(
     "的是在于因和与及等今昨已将被为了到从向对称入出来去也都就又同年日住男女性岁身电手邮号现曾未请需要所把给让叫诊患经说"
 )
-_MIDDLE_DOTS = "·•・‧．"  # noqa: RUF001 - the interpuncts of transliterated names (U+00B7, U+2022, U+30FB, U+2027, U+FF0E)
+_MIDDLE_DOTS = "·•・‧．"
 _TRANSLITERATED = re.compile(f"[{_HAN}]{{1,10}}(?:[{_MIDDLE_DOTS}][{_HAN}]{{1,10}}){{1,3}}")
 
 # Latin-script names: words of letters with inner apostrophes or hyphens; honorifics and the particles of Malay,
@@ -178,7 +178,7 @@ _NON_NAME_WORDS = frozenset(
         " avenue the and of for to from with please hello dear thanks"
     )
 )
-_LATIN_WORD = re.compile(r"[^\W\d_]{1,30}(?:['’\-][^\W\d_]{1,30}){0,3}\.?")  # noqa: RUF001 - typographic apostrophe
+_LATIN_WORD = re.compile(r"[^\W\d_]{1,30}(?:['’\-][^\W\d_]{1,30}){0,3}\.?")
 _INITIAL = re.compile(r"[A-Z]\.(?:[A-Z]\.){0,2}|[A-Z]")
 _MAX_NAME_LENGTH = 60
 _MAX_NAME_WORDS = 5
@@ -264,7 +264,7 @@ _NAME_CUE = re.compile(
             " 经办人 负责人 监护人 学生 住户 业主"
         )
     )
-    + ")[ \t]{0,2}(?:[:：][ \t]{0,2}|为|是)?"  # noqa: RUF001 - full-width colon
+    + ")[ \t]{0,2}(?:[:：][ \t]{0,2}|为|是)?"
 )
 _HONORIFICS = ("先生", "女士", "小姐")
 
@@ -379,7 +379,7 @@ _DATE = re.compile("(?:" + "|".join(f"(?:{form})" for form in _DATE_FORMS) + ")"
 _DOB_CUE = re.compile(
     r"(?:(?:birth ?date|birthday|birth|d\.o\.b\.?|dob|born(?: on| in)?)(?![A-Za-z])"
     r"|出生日期|出生年月日|出生年月|出生于|出生|生于|生日)"
-    r"[ \t]{0,3}(?:[:：=][ \t]{0,3}|is |was |on |为|是)?[ \t]{0,2}",  # noqa: RUF001 - full-width colon
+    r"[ \t]{0,3}(?:[:：=][ \t]{0,3}|is |was |on |为|是)?[ \t]{0,2}",
     re.IGNORECASE,
 )
 _DOB_CUE_WORDS_LOWER = ("birth", "born", "dob", "d.o.b")
@@ -498,11 +498,11 @@ _CN_CITIES = _split_words(
 )
 _CN_ADDRESS = re.compile(
     "(?:" + _alternation(_CN_PROVINCES + _CN_CITIES) + ")"
-    f"[{_HAN}0-9A-Za-z\\-#()（）]{{2,60}}?"  # noqa: RUF001 - full-width parentheses
+    f"[{_HAN}0-9A-Za-z\\-#()（）]{{2,60}}?"
     "[0-9一二三四五六七八九十百零\u3007]{1,6}[号室]"
     f"(?:[0-9A-Za-z\\-]{{1,6}}(?:号楼|栋|幢|座|单元|楼|层|室|号)){{0,4}}"
 )
-_CN_ADDRESS_FORBIDDEN = frozenset("。！？；，,;!?\n\r\t")  # noqa: RUF001 - sentence punctuation ends an address
+_CN_ADDRESS_FORBIDDEN = frozenset("。！？；，,;!?\n\r\t")
 
 # Singapore and other Latin-script addresses.
 _STREET_WORDS = _split_words(
@@ -775,10 +775,10 @@ _ICD10_WHOLE = re.compile(f"{_ICD10}(?: {{0,2}}[,;/] {{0,2}}{_ICD10}){{0,9}}")
 _ICD10_CUED = re.compile(
     r"(?:(?<![A-Za-z])(?i:ICD-?(?:10)?(?:-CM)?|diagnos[ie]s|diagnosed(?: with)?)"
     r"|诊断编码|诊断代码|诊断为|诊断|疾病编码)"
-    r"[ \t]{0,3}(?i:code)?[ \t]{0,2}[:：=]?[ \t]{0,2}[(（]?[ \t]{0,2}"  # noqa: RUF001 - full-width colon and parenthesis
+    r"[ \t]{0,3}(?i:code)?[ \t]{0,2}[:：=]?[ \t]{0,2}[(（]?[ \t]{0,2}"
     f"(?P<code>{_ICD10})(?![A-Za-z0-9])"
 )
-_ICD10_IN_PARENS = re.compile(f"[ \t]{{0,2}}[(（][ \t]{{0,2}}(?P<code>{_ICD10})[ \t]{{0,2}}[)）]")  # noqa: RUF001
+_ICD10_IN_PARENS = re.compile(f"[ \t]{{0,2}}[(（][ \t]{{0,2}}(?P<code>{_ICD10})[ \t]{{0,2}}[)）]")
 _ICD10_CUE_WORDS = ("ICD", "icd", "iagnos", "IAGNOS")
 _ICD10_CUE_WORDS_ZH = ("诊断", "疾病编码")
 _BLOOD_TYPE = re.compile(r"(?:A|B|AB|O)(?: ?(?:[+\-]|Rh[+\-]|型血?|型Rh[阴阳]性))?|Rh[阴阳]性")
@@ -1139,12 +1139,12 @@ _SECRET_CUE = re.compile(
     r"(?<![A-Za-z0-9_])(?:password|passwd|pwd|passcode|passphrase|secret|client[_\-]?secret|api[_\-]?key"
     r"|access[_\-]?token|auth[_\-]?token|refresh[_\-]?token|secret[_\-]?key|access[_\-]?key[_\-]?secret"
     r"|aws_secret_access_key|token)(?![A-Za-z0-9_])"
-    r"[\"']?[ \t]{0,3}(?P<op>[=:：])[ \t]{0,3}(?P<quote>[\"']?)"  # noqa: RUF001 - full-width colon
+    r"[\"']?[ \t]{0,3}(?P<op>[=:：])[ \t]{0,3}(?P<quote>[\"']?)"
     r"(?P<value>[^\s\"'&,;<>]{1,256})",
     re.IGNORECASE,
 )
 _SECRET_CUE_ZH = re.compile(
-    r"(?:密码|口令|密钥)(?:[ \t]{0,3}(?P<op>[:：=]|为|是)[ \t]{0,3}|[ \t]{1,3})[\"'“]?(?P<value>[\x21-\x7e]{1,128})"  # noqa: RUF001
+    r"(?:密码|口令|密钥)(?:[ \t]{0,3}(?P<op>[:：=]|为|是)[ \t]{0,3}|[ \t]{1,3})[\"'“]?(?P<value>[\x21-\x7e]{1,128})"
 )
 _BEARER = re.compile(r"(?<![A-Za-z])[Bb]earer +(?P<value>[A-Za-z0-9\-._~+/]{20,4096}=*)")
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@]{1,64}:(?P<value>[^\s@/]{1,128})@")
@@ -1190,7 +1190,7 @@ def find_secrets(text: str) -> list[Span]:
         spans.extend(m.span("value") for m in _URL_PASSWORD.finditer(text) if is_credential(m.group("value")))
     if not text.isascii() and any(word in text for word in _SECRET_CUE_WORDS_ZH):
         spans.extend(_cued_secrets_zh(text))
-    if ("=" in text or ":" in text or "：" in text) and any(w in text.lower() for w in _SECRET_CUE_WORDS_LOWER):  # noqa: RUF001
+    if ("=" in text or ":" in text or "：" in text) and any(w in text.lower() for w in _SECRET_CUE_WORDS_LOWER):
         spans.extend(_cued_secrets(text))
     return _merge(spans)
 

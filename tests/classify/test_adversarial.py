@@ -83,7 +83,7 @@ def test_time_grows_linearly_with_size() -> None:
     """Four times the near-misses take about four times as long, not sixteen (the bound leaves room for noise)."""
 
     def timed(size: int) -> float:
-        doc = {"note": _repeat("1391234567 S1234567 a@b. 1.2.3. ", size)}
+        doc: Json = {"note": _repeat("1391234567 S1234567 a@b. 1.2.3. ", size)}
         best = float("inf")
         for _ in range(3):
             started = time.perf_counter()

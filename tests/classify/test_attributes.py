@@ -4,8 +4,6 @@ No published vector set covers these detectors (tests/vectors/identifiers-public
 the cases are hand-made; each names the rule it pins down.
 """
 
-# ruff: noqa: RUF001 - Chinese test texts use full-width colons and commas on purpose, as real text does
-
 from __future__ import annotations
 
 import base64

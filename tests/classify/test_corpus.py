@@ -5,7 +5,6 @@ The checks on labelled text are independent of the generator: python-stdnum's ch
 from tests/vectors/identifiers-public.json, the latter verified here against its published vectors).
 """
 
-# ruff: noqa: RUF001
 # (full-width Chinese punctuation in strings is test data)
 
 from __future__ import annotations

@@ -317,7 +317,8 @@ def _check(doc: Any) -> None:
     result = scan(doc)
     for finding in result.findings:
         value = _resolve(doc, finding.pointer)
-        assert isinstance(value, str | int | float) and not isinstance(value, bool)
+        assert isinstance(value, str | int | float)
+        assert not isinstance(value, bool)
         text = repr(value) if isinstance(value, float) else str(value)
         if finding.end is None:
             assert finding.start == 0
