@@ -386,6 +386,14 @@ _DOB_CUE_WORDS_LOWER = ("birth", "born", "dob", "d.o.b")
 _DOB_CUE_WORDS_ZH = ("出生", "生于", "生日")
 
 
+def _has_cue(text: str, latin: tuple[str, ...], han: tuple[str, ...]) -> bool:
+    """Whether any cue word occurs at all: the common answer, no, in a few C-level searches."""
+    if not text.isascii() and any(word in text for word in han):
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in latin)
+
+
 def _cue_positions(text: str, latin: tuple[str, ...], han: tuple[str, ...]) -> list[int]:
     """Where the cue words occur: ``latin`` ones (lower case) case-insensitively, ``han`` ones as written; sorted.
 
@@ -452,7 +460,7 @@ def is_date_of_birth(value: str) -> bool:
 def find_dates_of_birth(text: str) -> list[Span]:
     """Dates right after a birth cue in free text: ``born on 17 May 1990``, ``DOB: 1990-05-17``,
     ``出生于1990年5月17日``, ``生日:5/17/1990``. A date without a cue (an order date, a timestamp) is not one."""
-    if len(text) < 8:
+    if len(text) < 8 or not _has_cue(text, _DOB_CUE_WORDS_LOWER, _DOB_CUE_WORDS_ZH):
         return []
     spans: list[Span] = []
     for at in _cue_positions(text, _DOB_CUE_WORDS_LOWER, _DOB_CUE_WORDS_ZH):

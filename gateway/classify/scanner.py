@@ -96,6 +96,7 @@ _PLAIN_ADDRESS = re.compile(r"([A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*)@" + _D
 _VERSION_CUE = re.compile(r"(?i:version|build|release|ver|v)[ _]?[=:\uff1a]?[ ]?$")
 # An 8-digit Singapore number in free text counts only right after a word that says phone.
 _SG_LOCAL = re.compile(r"(?<![0-9+])(?:\+?65[ \-]?)?[89][0-9]{3}[ \-]?[0-9]{4}(?![0-9])")
+_SG_DIGITS = re.compile(r"[89][0-9]{3}")
 _PHONE_CUE = re.compile(
     r"(?i:mobile|phone|tel|hp|handphone|whatsapp|contact|cell|line|fax|call(?:ed)?(?: from| on| at)?)"
     r"[ .:\uff1a#]*(?:no\.?|number)?[ .:\uff1a]*$|(?:手机|电话|联系方式)[号码]*[\uff1a: ]*$"
@@ -115,6 +116,7 @@ _MAX_PIECES = 6  # a card written 4-4-4-4-3 has five groups, +86 138 0013 8000 h
 _MAX_GROUPS = 64  # runs with more groups than this are searched group by group
 _SHORTEST = 7  # the shortest identifier the search finds: an IPv4 address or a plate ("1.2.3.4", "苏E12345")
 _FREE_TEXT = 8  # strings at least this long with a space or a non-ASCII character are searched as free text
+_ALSO_18 = frozenset({"bank_card", "cn_uscc", "cn_mobile", "cn_landline"})  # may also be 18 characters
 _PRIORITY = {d: i for i, d in enumerate(DETECTOR_PRIORITY)}
 _UNRANKED = len(_PRIORITY)
 
@@ -370,6 +372,12 @@ class Classifier:
                     continue
                 elif value is None or kind is bool:
                     continue
+                elif (
+                    kind is int
+                    and -10_000_000 < value < 10_000_000
+                    and plans.get(name if is_object else key) is _NO_PLAN
+                ):  # type: ignore[operator]
+                    continue  # a count or an amount under a key that announces nothing: too short for an identifier
                 else:
                     found = leaf(value, plan_of(name if is_object else key))
                 if found:
@@ -472,8 +480,8 @@ class Classifier:
             for detector, start, end, confidence, _raw in found:
                 # Positional arguments: keyword calls cost twice as much, and a body can hold hundreds of findings.
                 add(Finding(pointer, detector, category.get(detector, "PI"), confidence, start, end))
-            personal = [f for f in found if f[0] not in ORGANISATION_DETECTORS]
-            if not personal:
+            personal = found if len(found) == 1 else [f for f in found if f[0] not in ORGANISATION_DETECTORS]
+            if not personal or personal[0][0] in ORGANISATION_DETECTORS:
                 continue
             individual = _subject_of(pointer, subjects_at, holder) if subjects_at else holder
             group = by_holder.get(individual)
@@ -572,7 +580,7 @@ def _identifiers(text: str, plan: _Plan, m: re.Match[str]) -> list[_Match]:
     (each candidate is searched for after the last; what overlaps an e-mail address is dropped by _tidy)."""
     context = plan.announced
     start, end = m.span()
-    if m.lastgroup == "run" and start == 0 and end == len(text):
+    if start == 0 and end == len(text) and (m.lastgroup == "run" or (m.lastgroup == "uscc" and text.isdigit())):
         # The usual whole number (a mobile or id under its key): no edges to look at.
         detector = _numeric(text, context, whole=True)
         if detector is not None and detector not in plan.denied:
@@ -620,6 +628,8 @@ def _numeric(text: str, context: frozenset[str], *, whole: bool) -> str | None:
         return _short_numeric(text, context, whole=whole)
     candidates: list[str] = []
     if (n == 18 and is_cn_resident_id(text)) or (n == 15 and is_cn_resident_id_15(text)):
+        if n == 18 and not context & _ALSO_18:
+            return "cn_resident_id"  # the strongest, and no key says it is something else
         candidates.append("cn_resident_id")
     if n == 18 and is_cn_uscc(text):
         candidates.append("cn_uscc")
@@ -707,6 +717,8 @@ def _cued_sg_mobiles(text: str, found: list[_Match]) -> list[_Match]:
     """Singapore mobiles in free text that the digit runs miss: +65 and 8 digits unseparated, or 8 digits (or 65
     and 8 digits) right after a word that says phone ("mobile 8199 1839", "called from 95242595")."""
     out: list[_Match] = []
+    if _SG_DIGITS.search(text) is None:  # the common case, found at C speed: no 8 or 9 followed by three digits
+        return out
     for m in _SG_LOCAL.finditer(text):
         a, b = m.span()
         if a and text[a - 1] in _ALNUM:
