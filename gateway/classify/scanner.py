@@ -374,9 +374,9 @@ class Classifier:
                     continue
                 elif (
                     kind is int
-                    and -10_000_000 < value < 10_000_000
-                    and plans.get(name if is_object else key) is _NO_PLAN
-                ):  # type: ignore[operator]
+                    and -10_000_000 < value < 10_000_000  # type: ignore[operator]
+                    and plans.get(name if is_object else key) is _NO_PLAN  # type: ignore[arg-type]
+                ):
                     continue  # a count or an amount under a key that announces nothing: too short for an identifier
                 else:
                     found = leaf(value, plan_of(name if is_object else key))
