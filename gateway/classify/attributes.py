@@ -26,6 +26,7 @@ __all__ = [
     "HEALTH_TERMS",
     "RELIGION_TERMS",
     "find_chinese_names",
+    "find_cued_latin_names",
     "find_dates_of_birth",
     "find_health_terms",
     "find_postal_addresses",
@@ -314,6 +315,24 @@ def _name_before_honorific(text: str, at: int) -> int:
         return compound[0]  # 联系欧阳娜娜女士: a compound surname is distinctive enough to win
     bounded = [s for s in candidates if s == 0 or not _is_han(text[s - 1])]
     return min(bounded) if bounded else max(candidates)
+
+
+# A Latin-script name in free text only right after a label that says what follows is a person's name.
+_LATIN_NAME_CUED = re.compile(
+    r"(?<![A-Za-z])(?i:contact person|contact name|customer name|full name|name|patient|employee|driver|cardholder)"
+    r"[ \t]{0,2}[:\uff1a][ \t]{0,2}"
+    r"(?P<name>[A-Z][a-z'\u2019\-]+(?: (?:[A-Z][a-z'\u2019\-]+|[A-Z]{2,}|bin|binti|s/o|d/o|[A-Z]\.)){1,4})"
+)
+
+
+_LATIN_NAME_CUE_WORDS = ("ame", "ontact", "atient", "mployee", "river", "older")  # the cues, first letter cut
+
+
+def find_cued_latin_names(text: str) -> list[Span]:
+    """Latin-script names after a label in free text: ``Contact person: Matthew Walker``, ``Name: Ng Jun Jun``."""
+    if not any(word in text for word in _LATIN_NAME_CUE_WORDS):
+        return []
+    return [m.span("name") for m in _LATIN_NAME_CUED.finditer(text) if _is_latin_name(m.group("name"))]
 
 
 def find_chinese_names(text: str) -> list[Span]:

@@ -193,7 +193,7 @@ CONTEXT_WORDS: dict[str, frozenset[str]] = {
         "accountholdername accountname payername payeename recipientname receivername sendername "
         "beneficiaryname guardianname spousename fathername mothername passengername membername "
         "studentname applicantname englishname chinesename xingming xm mingzi lianxiren lxr "
-        "shoujianren sjr khxm zsxm fddbr fadingdaibiaoren",
+        "shoujianren sjr khxm zsxm fddbr fadingdaibiaoren driver drivername siji payee huming",
     ),
     **_words(
         _ADDRESS,
@@ -215,11 +215,12 @@ CONTEXT_WORDS: dict[str, frozenset[str]] = {
         "face faceimage facephoto facepic facedata facetemplate facefeature faceembedding photo "
         "portrait selfie headshot fingerprint fingerprinttemplate fingertemplate iris irisscan "
         "iristemplate voiceprint biometric biometrictemplate featurevector palmprint renlian rlzp "
-        "renlianzhaopian zhiwen hongmo shengwen zhaopian zp",
+        "renlianzhaopian zhiwen hongmo shengwen zhaopian zp "
+        "rltz rlzp rlmb rltp zwmb zwtz hmtz hmmb swtz swmb",
     ),
     **_words(
         _RELIGION,
-        "religion religious faith belief denomination zongjiao zongjiaoxinyang xinyang",
+        "religion religious faith belief denomination zongjiao zongjiaoxinyang xinyang zjxy",
     ),
     **_words(
         _CREDENTIAL,
@@ -278,6 +279,8 @@ NOT_CONTEXT_PAIRS: frozenset[str] = _word_set(
 CONTEXT_CJK: tuple[tuple[str, frozenset[str]], ...] = (
     # names: precise words only; 名 alone is in 用户名 (user name), 名称 (name of a thing), 签名 (signature)
     ("姓名", _NAME),
+    ("司机", _NAME),
+    ("户名", _NAME),
     ("名字", _NAME),
     ("联系人", _NAME),
     ("收件人", _NAME),
@@ -376,6 +379,7 @@ NOT_CONTEXT_CJK: frozenset[str] = frozenset(
         "密码有效期",
         "密码过期",
         "照片数量",
+        "用户名",
         "照片链接",
     }
 )

@@ -88,6 +88,7 @@ _HEX = re.compile(
     r"|(?P<cisco>[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})"
     r"|(?P<v6>[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3})"
 )
+_CISCO = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
 _DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9\-]{1,59})(?![A-Za-z0-9\-])"
 )
@@ -131,6 +132,7 @@ _TEXT_FINDERS: tuple[tuple[str, Callable[[str], list[tuple[int, int]]]], ...] = 
     ("health", attributes.find_health_terms),
     ("religion", attributes.find_religion_terms),
     ("person_name", attributes.find_chinese_names),
+    ("person_name", attributes.find_cued_latin_names),
     ("date_of_birth", attributes.find_dates_of_birth),
     ("postal_address", attributes.find_postal_addresses),
 )
@@ -412,7 +414,12 @@ class Classifier:
         found = [] if m is None else _identifiers(text, plan, m)
         if found and found[0][2] is None:
             return found
-        if "::" in text or text.count(":") >= 5 or text.count("-") >= 5 or (text.count(".") >= 2 and len(text) < 20):
+        if (
+            "::" in text
+            or text.count(":") >= 5
+            or text.count("-") >= 5
+            or (text.count(".") >= 2 and _CISCO.search(text))
+        ):
             found.extend(_hex_in(text, plan.announced, whole=not found))
             if found and found[-1][2] is None:
                 return None if found[-1][0] in plan.denied else [found[-1]]

@@ -284,3 +284,10 @@ def test_own_luhn_agrees_with_stdnum(digits: str) -> None:
     """The scanner's Luhn check (written for speed) gives stdnum's verdict, on valid and altered numbers."""
     for candidate in (digits, digits[:-1] + str((int(digits[-1]) + 1) % 10)):
         assert luhn_valid(candidate) == luhn.is_valid(candidate)
+
+
+def test_every_detector_is_documented() -> None:
+    """docs/classifier.md lists every detector id: operators and regulators read the ids there."""
+    text = (Path(__file__).parents[2] / "docs" / "classifier.md").read_text("utf-8")
+    missing = [d.id for d in DETECTORS if f"| `{d.id}` | {d.category} |" not in text]
+    assert missing == []
