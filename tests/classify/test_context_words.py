@@ -20,6 +20,7 @@ from gateway.classify.context_words import (
     NOT_CONTEXT_CJK,
     NOT_CONTEXT_PAIRS,
 )
+from gateway.classify.scanner import key_detectors
 
 # The detector ids of the classifier's contract, as the brief lists them.
 CONTRACT_IDS = frozenset(
@@ -36,36 +37,9 @@ _WORDS = re.compile(r"[a-z0-9]+")
 
 
 def announced(key: str) -> frozenset[str]:
-    """What a key announces under the documented lookup."""
-    kinds: set[str] = set()
-    for word, ids in CONTEXT_CJK:
-        if word in key:
-            kinds |= ids
-    words = _WORDS.findall(_CAMEL.sub(r"\1 \2", key).lower())
-    if not words:
-        return frozenset(kinds)
-    whole = "".join(words)
-    if whole in NOT_CONTEXT_PAIRS:
-        return frozenset(kinds)
-    if whole in CONTEXT_WORDS:
-        return frozenset(kinds | CONTEXT_WORDS[whole])
-    used = [False] * len(words)
-    for i in range(len(words) - 1):
-        pair = words[i] + words[i + 1]
-        if pair in NOT_CONTEXT_PAIRS or pair in CONTEXT_WORDS:
-            kinds |= CONTEXT_WORDS.get(pair, frozenset())
-            used[i] = used[i + 1] = True
-    for i, word in enumerate(words):
-        if used[i]:
-            continue
-        single = CONTEXT_WORDS.get(word)
-        if single is None and len(word) > 3 and word.endswith("s"):
-            single = CONTEXT_WORDS.get(word[:-1])
-        kinds |= single or frozenset()
-    return frozenset(kinds)
-
-
-# --- the tables as data ----------------------------------------------------------------------------------------
+    """What a key announces: the scanner's own lookup (whole key, pairs, words, Chinese substrings less the
+    cancelled ones)."""
+    return key_detectors(key)
 
 
 def test_detector_ids_are_the_contract() -> None:
