@@ -974,6 +974,8 @@ def _groups(token: str, offset: int, context: frozenset[str], *, skip_first: boo
                 continue
             raw = token[a:b]
             detector = _numeric(raw, context, whole=False)
+            if detector == "cn_landline" and i > 0:
+                detector = None  # 0526 5788 0226 after 4000: the tail of a card number that failed its check
             if detector is not None:
                 out.append((detector, offset + a, offset + b, _confidence(detector, context, whole=False), raw))
                 next_i = j

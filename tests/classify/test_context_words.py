@@ -32,8 +32,6 @@ CONTRACT_IDS = frozenset(
     }
 )  # fmt: skip
 PHONE = frozenset({"cn_mobile", "sg_mobile", "cn_landline"})
-_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
-_WORDS = re.compile(r"[a-z0-9]+")
 
 
 def announced(key: str) -> frozenset[str]:
