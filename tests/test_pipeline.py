@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,8 +13,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from gateway.classify import Classifier
 from gateway.errors import AuditUnavailable
 from gateway.keys import SigningKey
+from gateway.model import Classification, Json
 from gateway.pipeline import Gateway, IncomingRequest, run
 from gateway.ports import UpstreamRequest, UpstreamResponse
 from gateway.web.app import prepare
@@ -144,3 +146,20 @@ async def test_steps_are_traced_when_a_tracer_is_given(tmp_path: Path, signing_k
         "gateway.audit_decision",
         "gateway.forward",
     ]
+
+
+async def test_the_policys_classifier_classifies(tmp_path: Path, signing_key: SigningKey, token: str) -> None:
+    """Bodies are classified by the classifier the policy compiled (its classification section), not a default."""
+    seen: list[object] = []
+
+    class Spy(Classifier):
+        def scan(self, doc: Json) -> Classification:
+            seen.append(doc)
+            return super().scan(doc)
+
+    journal = Journal()
+    gateway = _gateway(tmp_path, signing_key, journal)
+    gateway.policy = replace(gateway.policy, classifier=Spy())
+    answer = await run(gateway, _request(token, {"mobile": MOBILE}))
+    assert answer.status == 200
+    assert seen == [{"mobile": MOBILE}]
