@@ -16,6 +16,8 @@ enterprise schemas write them (GB/T 7408-style field naming in many provincial d
 
 from __future__ import annotations
 
+from gateway.classify.catalogue import DETECTOR_CATEGORIES
+
 __all__ = [
     "CONTEXT_CJK",
     "CONTEXT_WORDS",
@@ -24,34 +26,7 @@ __all__ = [
     "NOT_CONTEXT_PAIRS",
 ]
 
-DETECTOR_IDS: frozenset[str] = frozenset(
-    {
-        "cn_resident_id",
-        "cn_uscc",
-        "cn_mobile",
-        "cn_landline",
-        "cn_passport",
-        "cn_mainland_travel_permit",
-        "sg_nric_fin",
-        "sg_uen",
-        "sg_mobile",
-        "sg_passport",
-        "bank_card",
-        "iban",
-        "email",
-        "ip_address",
-        "mac_address",
-        "geo_coordinates",
-        "date_of_birth",
-        "person_name",
-        "postal_address",
-        "health",
-        "biometric",
-        "religion",
-        "credential",
-        "cn_plate",
-    }
-)
+DETECTOR_IDS: frozenset[str] = frozenset(DETECTOR_CATEGORIES)
 """Every detector id a context entry may name (the contract shared with the scanner and the corpus)."""
 
 _PHONE = frozenset({"cn_mobile", "sg_mobile", "cn_landline"})
