@@ -62,6 +62,9 @@ _FIELDS = {"categories", "paths", "subjects", "detectors"}
 _DETECTOR_FIELDS = {"category", "pattern", "checksum", "context", "words", "in_text", "description"}
 _MAX_PATTERN = 300  # characters: a detector's pattern is an identifier's shape, not a program
 _ID = re.compile(r"[a-z][a-z0-9_]*")
+# A group holding an unbounded quantifier, itself quantified without bound: the shape of catastrophic backtracking
+# in a backtracking engine such as Python's (a heuristic: it looks at one level of parentheses).
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*(?:[+*]|\{\d*,\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,\})")
 
 
 def compile_classification(
@@ -173,6 +176,12 @@ def _detector(doc: Located, r: Reader, name: str, categories_known: frozenset[st
             raise doc.error(child(p, "pattern"), f"not a regular expression: {e}") from e
         if pattern.fullmatch("") is not None:
             raise doc.error(child(p, "pattern"), "matches the empty string")
+        if _NESTED_QUANTIFIER.search(text) is not None:
+            raise doc.error(
+                child(p, "pattern"),
+                "a repeated group that itself repeats, as in (a+)+, can take exponential time on a crafted value;"
+                " write each part once, e.g. a+, or bound it, e.g. (ab){1,4}",
+            )
     checksum = None
     if "checksum" in fields:
         method = r.string(child(p, "checksum"))

@@ -129,6 +129,9 @@ classification:
       category: PI.EMPLOYEE
       pattern: "[0-9]{8}"
       checksum: crc32
+    slow:
+      category: PI.EMPLOYEE
+      pattern: "(a+)+b"
 """
     problems = _problems(tmp_path, section)
     text = (tmp_path / "policies" / "sip-sg" / "policy.yaml").read_text(encoding="utf-8").splitlines()
@@ -142,6 +145,7 @@ classification:
     assert line_of("SPI.NOPE") in lines, messages
     assert line_of('pattern: "SIP[0-9"') in lines, messages
     assert line_of("checksum: crc32") in lines, messages
+    assert line_of('pattern: "(a+)+b"') in lines, messages  # catastrophic backtracking refused at load
     assert "cn_resident_idd" in messages
     assert "SPI.NOPE" in messages
     assert "crc32" in messages
