@@ -165,23 +165,7 @@ def _detector(doc: Located, r: Reader, name: str, categories_known: frozenset[st
         raise doc.error(child(p, "category"), f"unknown category {category!r}")
     if "pattern" not in fields and "words" not in fields:
         raise doc.error(p, "give a pattern, words, or both")
-    pattern = None
-    if "pattern" in fields:
-        text = r.string(child(p, "pattern"))
-        if len(text) > _MAX_PATTERN:
-            raise doc.error(child(p, "pattern"), f"longer than {_MAX_PATTERN} characters")
-        try:
-            pattern = re.compile(text)
-        except re.error as e:
-            raise doc.error(child(p, "pattern"), f"not a regular expression: {e}") from e
-        if pattern.fullmatch("") is not None:
-            raise doc.error(child(p, "pattern"), "matches the empty string")
-        if _NESTED_QUANTIFIER.search(text) is not None:
-            raise doc.error(
-                child(p, "pattern"),
-                "a repeated group that itself repeats, as in (a+)+, can take exponential time on a crafted value;"
-                " write each part once, e.g. a+, or bound it, e.g. (ab){1,4}",
-            )
+    pattern = _pattern(doc, r.string(child(p, "pattern")), child(p, "pattern")) if "pattern" in fields else None
     checksum = None
     if "checksum" in fields:
         method = r.string(child(p, "checksum"))
@@ -196,3 +180,22 @@ def _detector(doc: Located, r: Reader, name: str, categories_known: frozenset[st
     if in_text and pattern is None:
         raise doc.error(child(p, "in_text"), "searching free text needs a pattern")
     return CustomDetector(name, category, pattern, checksum, context, words, in_text)
+
+
+def _pattern(doc: Located, text: str, pointer: str) -> re.Pattern[str]:
+    """An operator's pattern, compiled, or a problem at its line."""
+    if len(text) > _MAX_PATTERN:
+        raise doc.error(pointer, f"longer than {_MAX_PATTERN} characters")
+    try:
+        pattern = re.compile(text)
+    except re.error as e:
+        raise doc.error(pointer, f"not a regular expression: {e}") from e
+    if pattern.fullmatch("") is not None:
+        raise doc.error(pointer, "matches the empty string")
+    if _NESTED_QUANTIFIER.search(text) is not None:
+        raise doc.error(
+            pointer,
+            "a repeated group that itself repeats, as in (a+)+, can take exponential time on a crafted value;"
+            " write each part once, e.g. a+, or bound it, e.g. (ab){1,4}",
+        )
+    return pattern
