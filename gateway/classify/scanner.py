@@ -360,10 +360,12 @@ class Classifier:
                         plan = plan_of(k)
                     if plan is _NO_PLAN and not custom:
                         # Most values hold nothing: decide that here, without a call. Nothing the search finds fits
-                        # in fewer than 7 characters, and short values without '@' hold no free text.
+                        # in fewer than 7 characters; without a candidate, only free text (a space or a non-ASCII
+                        # character), an e-mail address, a hardware or IPv6 address, or a whole value _whole_only
+                        # knows (+65..., a lower-case NRIC) can hold anything.
                         n = len(value)  # type: ignore[arg-type]
                         m = search(value) if n >= _SHORTEST else None  # type: ignore[arg-type]
-                        if m is None and n < _FREE_TEXT and "@" not in value:  # type: ignore[operator]
+                        if m is None and "@" not in value and (n < _FREE_TEXT or _plain(value)):  # type: ignore[operator,arg-type]
                             continue
                     else:
                         m = search(value)  # type: ignore[arg-type]
@@ -580,6 +582,19 @@ def _subject_of(pointer: str, patterns: tuple[re.Pattern[str], ...], default: st
 
 
 # --- validation of one candidate ---------------------------------------------------------------------------------
+
+
+def _plain(text: str) -> bool:
+    """An ASCII value without spaces that no candidate matched, and that no later stage of _find looks at."""
+    return (
+        text.isascii()
+        and " " not in text
+        and text[0] not in "+stfgm\t\n\r\x0b\x0c"
+        and "::" not in text
+        and text.count(":") < 5
+        and text.count("-") < 5
+        and text.count(".") < 2
+    )
 
 
 def _identifiers(text: str, plan: _Plan, m: re.Match[str]) -> list[_Match]:
