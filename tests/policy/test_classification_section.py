@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -155,3 +156,18 @@ classification:
 def test_policy_check_accepts_the_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "check", str(_package(tmp_path))]) == 0
     assert "policy sip-sg:" in capsys.readouterr().out
+
+
+def test_gateway_classify_applies_the_policys_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`gateway classify --policy DIR` shows what the section changes: the operator's detector and its category."""
+    body = tmp_path / "body.json"
+    body.write_text('{"staff_no": "' + _staff_number(654321) + '", "car": "苏E12345"}', encoding="utf-8")
+    assert main(["classify", str(body), "--policy", str(_package(tmp_path))]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {(item["detector"], item["category"]) for item in lines[:-1]} == {
+        ("staff_number", "PI.EMPLOYEE"),
+        ("cn_plate", "PI.TRANSACTION"),
+    }
+    assert main(["classify", str(body)]) == 0  # without the policy: the built-in category, no staff number
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {(item["detector"], item["category"]) for item in lines[:-1]} == {("cn_plate", "PI.BASIC")}
