@@ -88,6 +88,7 @@ _HEX = re.compile(
     r"|(?P<cisco>[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})"
     r"|(?P<v6>[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3})"
 )
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 _CISCO = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
 _DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9\-]{1,59})(?![A-Za-z0-9\-])"
@@ -288,7 +289,6 @@ class Classifier:
         for detector in custom:
             self.categories[detector.id] = detector.category
         self.custom = tuple(custom)
-        self._custom_in_text = tuple(d for d in custom if d.in_text)
         self.paths = tuple((_pattern_tokens(p), c) for p, c in (paths or {}).items())
         self._subjects = tuple(_pointer_pattern(p) for p in subjects)
         self._plans: dict[str, _Plan] = {}
@@ -365,7 +365,7 @@ class Classifier:
                         # knows (+65..., a lower-case NRIC) can hold anything.
                         n = len(value)  # type: ignore[arg-type]
                         m = search(value) if n >= _SHORTEST else None  # type: ignore[arg-type]
-                        if m is None and "@" not in value and (n < _FREE_TEXT or _plain(value)):  # type: ignore[operator,arg-type]
+                        if m is None and "@" not in value and "::" not in value and (n < _FREE_TEXT or _plain(value)):  # type: ignore[operator,arg-type]
                             continue
                     else:
                         m = search(value)  # type: ignore[arg-type]
@@ -400,10 +400,15 @@ class Classifier:
                 detector = _numeric(text, plan.announced, whole=True)
                 if detector is not None:
                     return [(detector, 0, None, _confidence(detector, plan.announced, whole=True), text)]
-            return _weak(text, plan) if plan.weak else None
-        if type(value) is float and plan.weak:
-            return _weak(repr(value), plan)
-        return None
+        elif type(value) is float:
+            text = repr(value)
+        else:
+            return None
+        # A number under a key that announces a weak or an operator's detector: its decimal text, whole.
+        custom = [m for m in self._custom(text, plan) if m[2] is None] if plan.custom else []
+        if custom:
+            return custom[:1]
+        return _weak(text, plan) if plan.weak else None
 
     # --- one string ---
 
@@ -430,36 +435,30 @@ class Classifier:
     def _attributes(self, text: str, plan: _Plan, found: list[_Match]) -> list[_Match] | None:
         """The operator's detectors, the weak detectors the key announces, free text; then tidied."""
         if not found:
-            whole = _whole_only(text, plan.announced)
-            if whole is not None:
-                return whole
-        if plan.custom or self._custom_in_text:
+            known = _whole_only(text, plan.announced)
+            if known is not None:
+                return known
+        whole: list[_Match] = []
+        if plan.custom:
             # The operator's own detectors speak before the built-in weak ones: the policy knows its data.
-            custom = self._custom(text, plan)
-            if custom and custom[0][2] is None:
-                return custom[:1] + [f for f in found if f[0] != custom[0][0]]
-            found.extend(custom)
-        if plan.weak:
-            weak = _weak(text, plan)
-            if weak is not None:
-                return weak + [f for f in found if f[0] != weak[0][0]]
-        if len(text) >= _FREE_TEXT and (" " in text or not text.isascii()):
+            for match in self._custom(text, plan):
+                (whole if match[2] is None else found).append(match)
+        if plan.weak and not whole:
+            whole = _weak(text, plan) or []
+        if not whole and len(text) >= _FREE_TEXT and (" " in text or not text.isascii()):
             found.extend(_free_text(text, found))
             found.extend(_cued_sg_mobiles(text, found))
-        if plan.denied:
-            found = [f for f in found if f[0] not in plan.denied]
-        return _tidy(found) if found else None
+        return _finish(whole[:1], found, plan.denied)
 
     def _custom(self, text: str, plan: _Plan) -> list[_Match]:
+        """The operator's detectors that apply under this key: whole-value matches, then matches inside the text."""
         out: list[_Match] = []
         stripped = text.strip()
         for detector in plan.custom:
             if detector.whole(stripped):
                 out.append((detector.id, 0, None, _CONFIDENCE_CONTEXT, stripped))
-        for detector in self._custom_in_text:
-            if any(f[0] == detector.id for f in out):
-                continue
-            out.extend((detector.id, a, b, _CONFIDENCE_EMBEDDED, text[a:b]) for a, b in detector.spans(text))
+            elif detector.in_text:
+                out.extend((detector.id, a, b, _CONFIDENCE_EMBEDDED, text[a:b]) for a, b in detector.spans(text))
         return out
 
     # --- declared paths ---
@@ -566,7 +565,7 @@ def _step(node: Json, step: str) -> list[tuple[object, Json]]:
     if isinstance(node, list):
         if step == "*":
             return list(enumerate(node))
-        if step.isdigit() and int(step) < len(node):
+        if _ARRAY_INDEX.fullmatch(step) and int(step) < len(node):  # RFC 6901: no leading zeros, ASCII digits
             return [(int(step), node[int(step)])]
     return []
 
@@ -589,7 +588,9 @@ def _plain(text: str) -> bool:
     return (
         text.isascii()
         and " " not in text
-        and text[0] not in "+stfgm\t\n\r\x0b\x0c"
+        and text[0] != "+"
+        and not text[0].isspace()
+        and not (len(text) == 9 and text[0] in "STFGMstfgm")  # an NRIC/FIN with a lower-case letter somewhere
         and "::" not in text
         and text.count(":") < 5
         and text.count("-") < 5
@@ -756,19 +757,30 @@ def _cued_sg_mobiles(text: str, found: list[_Match]) -> list[_Match]:
     return out
 
 
+def _finish(whole: list[_Match], spans: list[_Match], denied: frozenset[str]) -> list[_Match] | None:
+    """A value's findings as the scanner reports them: a whole-value finding first, then the spans of other
+    detectors by start, overlaps resolved; none of a detector the key denies."""
+    if denied:
+        whole = [m for m in whole if m[0] not in denied]
+        spans = [m for m in spans if m[0] not in denied]
+    if whole:
+        spans = [m for m in spans if m[0] != whole[0][0]]
+    out = whole + _tidy(spans)
+    return out or None
+
+
 def _tidy(found: list[_Match]) -> list[_Match]:
-    """Matches by start; of overlapping ones, the first and longest (a number inside an address is part of it)."""
-    if len(found) == 1:
+    """Spans by start; of overlapping ones, the first and longest (a number inside an address is part of it)."""
+    if len(found) < 2:
         return found
     found.sort(key=lambda f: (f[1], -(f[2] or 0)))
     out: list[_Match] = []
     last_end = -1
     for match in found:
-        if match[2] is None:
-            continue
+        end = match[2] if match[2] is not None else match[1]
         if match[1] >= last_end:
             out.append(match)
-            last_end = match[2]
+            last_end = end
     return out
 
 

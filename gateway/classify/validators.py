@@ -90,6 +90,15 @@ WEAK_VALIDATORS: dict[str, Callable[[str], bool]] = {
 """Validators the scanner asks about a whole value only when the key above it announces the detector."""
 
 
+def _resident_id_key(value: str) -> str:
+    """Upper case; a first-generation 15-digit id widened to its 18-character form, so that both forms of one
+    person's number key one individual and carry the birth date where the 18-character form has it."""
+    stripped = value.strip()
+    if len(stripped) == 15:
+        return identifiers_cn.key_cn_resident_id_15(stripped)
+    return stripped.upper()
+
+
 def _collapse(value: str) -> str:
     return " ".join(value.split()).casefold()
 
@@ -100,6 +109,7 @@ def _alnum_upper(value: str) -> str:
 
 NORMALISERS: dict[str, Callable[[str], str]] = {
     **_BASE_NORMALISERS,
+    "cn_resident_id": _resident_id_key,
     "cn_passport": _alnum_upper,
     "sg_passport": _alnum_upper,
     "cn_mainland_travel_permit": _alnum_upper,

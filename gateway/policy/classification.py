@@ -62,9 +62,7 @@ _FIELDS = {"categories", "paths", "subjects", "detectors"}
 _DETECTOR_FIELDS = {"category", "pattern", "checksum", "context", "words", "in_text", "description"}
 _MAX_PATTERN = 300  # characters: a detector's pattern is an identifier's shape, not a program
 _ID = re.compile(r"[a-z][a-z0-9_]*")
-# A group holding an unbounded quantifier, itself quantified without bound: the shape of catastrophic backtracking
-# in a backtracking engine such as Python's (a heuristic: it looks at one level of parentheses).
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*(?:[+*]|\{\d*,\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,\})")
+_UNBOUNDED = re.compile(r"[+*]|\{[0-9]*,\}")
 
 
 def compile_classification(
@@ -192,10 +190,62 @@ def _pattern(doc: Located, text: str, pointer: str) -> re.Pattern[str]:
         raise doc.error(pointer, f"not a regular expression: {e}") from e
     if pattern.fullmatch("") is not None:
         raise doc.error(pointer, "matches the empty string")
-    if _NESTED_QUANTIFIER.search(text) is not None:
+    if _nested_repetition(text):
         raise doc.error(
             pointer,
             "a repeated group that itself repeats, as in (a+)+, can take exponential time on a crafted value;"
             " write each part once, e.g. a+, or bound it, e.g. (ab){1,4}",
         )
     return pattern
+
+
+def _nested_repetition(pattern: str) -> bool:
+    """Whether a group that holds a quantifier, at any depth, is itself repeated without bound: ``(a+)+``,
+    ``((a+))*``, ``(x{2,}){3,}``, the shape of catastrophic backtracking in a backtracking engine such as Python's.
+
+    Escapes and character classes are skipped. Alternations of overlapping branches (``(a|aa)+``) are not caught.
+    """
+    groups: list[bool] = []  # per open group: does it hold a quantifier?
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _class_end(pattern, i)
+            continue
+        if c == "(":
+            groups.append(False)
+            if pattern.startswith("?P<", i + 1) or (
+                pattern.startswith("?<", i + 1) and pattern[i + 3 : i + 4] not in "=!"
+            ):
+                i = pattern.find(">", i) if ">" in pattern[i:] else n  # a named group's name
+            elif pattern.startswith("?", i + 1):
+                i += 2  # (?: (?= (?! (?<= (?<! (?i) ...: the character after '?' is syntax, not a quantifier
+        elif c == ")" and groups:
+            held = groups.pop()
+            repeated = _UNBOUNDED.match(pattern, i + 1) is not None
+            if held and repeated:
+                return True
+            if groups and (held or _QUANTIFIER.match(pattern, i + 1)):
+                groups[-1] = True
+        elif groups and _QUANTIFIER.match(pattern, i):
+            groups[-1] = True
+        i += 1
+    return False
+
+
+_QUANTIFIER = re.compile(r"[+*?]|\{[0-9]*,[0-9]*\}")  # {n} repeats a fixed number of times: no choice to undo
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index after the character class opening at ``start`` (``[...]``, ``[]...]``, ``[^]...]``)."""
+    i = start + 1
+    if i < len(pattern) and pattern[i] == "^":
+        i += 1
+    if i < len(pattern) and pattern[i] == "]":
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i + 1

@@ -7,6 +7,8 @@ hanchiang/NRIC-checker, 4111 1111 1111 1111 from card networks' test numbers, th
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +16,8 @@ from hypothesis import strategies as st
 from stdnum import luhn
 from stdnum.cn import ric
 
-from gateway.classify import DETECTOR_CATEGORIES, scan, scan_text
+from gateway.classify import DETECTOR_CATEGORIES, Classifier, CustomDetector, scan, scan_text
+from gateway.classify.age import flag_minors
 from gateway.classify.catalogue import ORGANISATION_DETECTORS
 from gateway.classify.validators import VALIDATORS, WEAK_VALIDATORS
 from gateway.model import Finding, Json
@@ -355,3 +358,56 @@ def test_scan_text_never_raises_and_spans_validate(text: str) -> None:
         assert finding.pointer == ""
         candidate = text.strip() if finding.end is None else text[finding.start : finding.end]
         assert finding.detector in FREE_TEXT_ONLY or VALIDATORS[finding.detector](candidate), (finding, candidate)
+
+
+# --- edge cases found in review ------------------------------------------------------------------------------------
+
+
+def test_values_the_walk_dismisses_are_those_that_hold_nothing() -> None:
+    """The walk's shortcut for plain values keeps what a full look finds: an NRIC with a lower-case check letter,
+    a short IPv6 address, a +65 number led by a control character."""
+    found = scan({"a": "S1234567d", "b": "fe80::1", "c": "\x1c+6591234567", "d": "SHP-2026-888598"}).findings
+    assert [(f.pointer, f.detector) for f in found] == [
+        ("/a", "sg_nric_fin"),
+        ("/b", "ip_address"),
+        ("/c", "sg_mobile"),
+    ]
+
+
+def test_operators_detectors_see_numbers_and_keep_to_their_keys() -> None:
+    """An operator's detector reads a JSON number as its decimal text; one with context words and in_text searches
+    only the text under keys holding those words."""
+    classifier = Classifier(
+        custom=[
+            CustomDetector("staff", "PI.EMPLOYEE", re.compile("[0-9]{6}"), context=("staff",)),
+            CustomDetector("sip", "PI.EMPLOYEE", re.compile("SIP[0-9]{7}"), context=("staff",), in_text=True),
+        ]
+    )
+    found = classifier.scan(
+        {
+            "staff_no": 123456,
+            "note": "ref SIP1234567 here",
+            "staff_note": "ref SIP1234567 here",
+            "staff_id": "SIP1234567",
+        }
+    ).findings
+    assert _spans(found) == [
+        ("/staff_id", "sip", 0, None),
+        ("/staff_no", "staff", 0, None),
+        ("/staff_note", "sip", 4, 14),
+    ]
+
+
+def test_declared_paths_follow_rfc_6901_array_indexes() -> None:
+    """An index is ASCII digits without a leading zero: "01" and "²" name no element (and do not raise)."""
+    classifier = Classifier(paths={"/a/²": "PI.BASIC", "/a/01": "PI.BASIC", "/a/1": "PI.EMPLOYEE"})
+    assert [(f.pointer, f.category) for f in classifier.scan({"a": [0, 1]}).findings] == [("/a/1", "PI.EMPLOYEE")]
+
+
+def test_a_fifteen_digit_resident_id_keys_its_holder_by_the_eighteen_digit_form() -> None:
+    """Both forms of one number key one individual, and the birth year is read as 19YY (no false minor)."""
+    old, new = "110105201205100", "11010519201205100" + ric.calc_check_digit("11010519201205100" + "0")
+    (a,) = scan({"sfzh": old}).subjects
+    (b,) = scan({"sfzh": new}).subjects
+    assert a.key_value == b.key_value == f"cn_resident_id:{new}"
+    assert flag_minors(scan({"sfzh": old}), date(2025, 1, 1)).subjects[0].categories == {"SPI.GOV_ID"}

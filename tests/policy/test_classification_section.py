@@ -12,6 +12,7 @@ from stdnum import luhn
 
 from gateway.cli import main
 from gateway.model import Json
+from gateway.policy.classification import _nested_repetition
 from gateway.policy.load import PolicyInvalid, load_policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -171,3 +172,25 @@ def test_gateway_classify_applies_the_policys_section(tmp_path: Path, capsys: py
     assert main(["classify", str(body)]) == 0  # without the policy: the built-in category, no staff number
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {(item["detector"], item["category"]) for item in lines[:-1]} == {("cn_plate", "PI.BASIC")}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "refused"),
+    [
+        ("(a+)+b", True),
+        ("((a+))+", True),
+        ("(?:[0-9]+)*", True),
+        ("(?P<x>a+)+", True),
+        ("(x{1,3}){2,}", True),
+        ("SIP[0-9]{7}", False),
+        ("([A-Z]{2})+", False),
+        ("(?:ab|cd)+", False),
+        ("(a+){1,3}", False),
+        ("[(a+)]+", False),
+        (r"\(a+\)+", False),
+    ],
+)
+def test_patterns_that_backtrack_without_end_are_refused(pattern: str, refused: bool) -> None:
+    """A group holding a quantifier, at any depth, repeated without bound; classes, escapes and bounded repeats
+    are not mistaken for one."""
+    assert _nested_repetition(pattern) is refused
