@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
+from gateway.classify.spans import overlap_test
+
 __all__ = [
     "CHINESE_SURNAMES",
     "COMPOUND_SURNAMES",
@@ -130,7 +132,8 @@ _SINGLE_SURNAMES = frozenset(s for s in CHINESE_SURNAMES if len(s) == 1)
 # Han strings that start with a surname character but are words, places or organisations, not people.
 _HAN_NON_NAMES = frozenset(
     _split_words(
-        "未知 不详 匿名 测试 管理员 用户 客户 本人 家属 其他 暂无 系统 高级 高新 高速 高端 高血压 高血糖 黄金 金融"
+        "未知 不详 匿名 测试 高兴 成绩 管理员 用户 客户 本人 家属 其他 暂无 系统 高级 高新 高速 高端 高血压 高血糖 黄金"
+        " 金融"
         " 金额 方案 方法 方式 方面 成功 成本 成员 成都 程序 周末 周年 周期 周一 周二 周三 周四 周五 周六 周日 万元"
         " 于是 向前 江苏 江西 安全 安徽 安装 安排 宁波 宁夏 温州 温度 常州 常用 常见 常规 华为 华东 华南 华北 华西"
         " 华中 关于 关键 关系 管理 景区 云南 云端 余额 全部 全国 全面 包括 包装 单位 单价 单号 车辆 车型 车牌 路线"
@@ -319,7 +322,7 @@ def _name_before_honorific(text: str, at: int) -> int:
 
 # A Latin-script name in free text only right after a label that says what follows is a person's name.
 _LATIN_NAME_CUED = re.compile(
-    r"(?<![A-Za-z])(?i:contact person|contact name|customer name|full name|name|patient|employee|driver|cardholder)"
+    r"(?<![A-Za-z])(?i:contact person|contact name|customer name|full name|name|patient|employee|cardholder)"
     r"[ \t]{0,2}[:\uff1a][ \t]{0,2}"
     r"(?P<name>[A-Z][a-z'\u2019\-]+(?: (?:[A-Z][a-z'\u2019\-]+|[A-Z]{2,}|bin|binti|s/o|d/o|[A-Z]\.)){1,4})"
 )
@@ -332,7 +335,16 @@ def find_cued_latin_names(text: str) -> list[Span]:
     """Latin-script names after a label in free text: ``Contact person: Matthew Walker``, ``Name: Ng Jun Jun``."""
     if not any(word in text for word in _LATIN_NAME_CUE_WORDS):
         return []
-    return [m.span("name") for m in _LATIN_NAME_CUED.finditer(text) if _is_latin_name(m.group("name"))]
+    return [
+        m.span("name")
+        for m in _LATIN_NAME_CUED.finditer(text)
+        if _is_latin_name(m.group("name"))
+        and not text[max(0, m.start() - 12) : m.start()].lower().rstrip().endswith(_NOT_PERSON_NAME_WORDS)
+    ]
+
+
+# "Company name: Acme", "File name: ...": the label names a thing's name, not a person's.
+_NOT_PERSON_NAME_WORDS = ("company", "product", "file", "user", "host", "device", "brand", "project", "app")
 
 
 def find_chinese_names(text: str) -> list[Span]:
@@ -457,7 +469,9 @@ def _valid_date_match(match: re.Match[str]) -> bool:
         return _calendar_date(year, b, a) or _calendar_date(year, a, b)
     for prefix in ("dmon", "mon"):
         if groups[f"{prefix}_y"] is not None:
-            month = _MONTHS[groups[f"{prefix}_m"].lower()]
+            month = _MONTHS.get(groups[f"{prefix}_m"].lower())  # IGNORECASE also folds ſ to s, ı to i
+            if month is None:
+                return False
             return _calendar_date(int(groups[f"{prefix}_y"]), month, int(groups[f"{prefix}_d"]))
     return False
 
@@ -824,12 +838,24 @@ _MEDICAL_SUFFIXES_EN = re.compile(
 # "Diagnosis: fracture of lower end of radius (S52.5)", "既往史：焦虑障碍".
 _DIAGNOSIS_CUED = re.compile(
     r"(?:初步诊断为|诊断为|诊断结果|诊断|确诊为|确诊|既往史|既往病史|病史"
-    r"|(?<![A-Za-z])(?i:diagnosis|diagnosed with|diagnosed as|history of|medical history))"
+    r"|(?<![A-Za-z])(?i:diagnosis|diagnosed with|diagnosed as|medical history))"
     r"[ \t]{0,2}[:\uff1a]?[ \t]{0,2}"
     r"(?P<term>[^\s\uff0c\u3002\uff1b\uff08\uff09;,.()\d][^\uff0c\u3002\uff1b\uff08\uff09;,.()\n]{1,59}?)"
     r"(?=[ \t]{0,2}[\uff0c\u3002\uff1b\uff08\uff09;,.()\n]|$)"
 )
-_DIAGNOSIS_CUE_WORDS = ("诊断", "确诊", "病史", "既往", "iagnos", "istory")
+_DIAGNOSIS_CUE_WORDS = ("诊断", "确诊", "病史", "既往", "iagnos", "istory")  # medical history
+
+
+def _medical_phrase(text: str, cued: re.Match[str]) -> bool:
+    """Whether the phrase after a diagnosis cue is a condition: after a Chinese cue, unless the cue is a machine's
+    (故障诊断, 系统诊断); after an English one ("Diagnosis: network timeout" is a support ticket), only with a
+    medical word, a lexicon term or an ICD-10 code in parentheses after it."""
+    term = cued.group("term")
+    if not cued.group(0)[:1].isascii():
+        return _HEALTH_EXCLUSIONS.search(text, max(0, cued.start() - 2), cued.start("term")) is None
+    return bool(
+        _HEALTH_LEXICON.find(term) or _has_medical_ending(term) or _ICD10_IN_PARENS.match(text, cued.end("term"))
+    )
 
 
 def find_health_terms(text: str) -> list[Span]:
@@ -840,11 +866,12 @@ def find_health_terms(text: str) -> list[Span]:
         return []
     spans = _HEALTH_LEXICON.find(text)
     if any(word in text for word in _DIAGNOSIS_CUE_WORDS):
-        spans.extend(m.span("term") for m in _DIAGNOSIS_CUED.finditer(text))
+        spans.extend(m.span("term") for m in _DIAGNOSIS_CUED.finditer(text) if _medical_phrase(text, m))
     if spans:
         excluded = [m.span() for m in _HEALTH_EXCLUSIONS.finditer(text)]
         if excluded:
-            spans = [s for s in spans if not any(a < s[1] and s[0] < b for a, b in excluded)]
+            overlaps = overlap_test(excluded)
+            spans = [s for s in spans if not overlaps(s[0], s[1])]
         for _, end in tuple(spans):
             code = _ICD10_IN_PARENS.match(text, end)
             if code is not None:
@@ -896,6 +923,27 @@ _NOT_A_CONDITION = frozenset(
     }
 )
 _LETTERS = re.compile(r"[^\W\d_]")
+_STATUS_WORDS = frozenset(
+    {
+        "up",
+        "down",
+        "ok",
+        "green",
+        "yellow",
+        "red",
+        "degraded",
+        "pass",
+        "fail",
+        "passing",
+        "failing",
+        "healthy",
+        "unhealthy",
+        "serving",
+        "unknown",
+        "control",
+        "variant",
+    }
+)
 
 
 def is_health_under_key(value: str) -> bool:
@@ -907,6 +955,8 @@ def is_health_under_key(value: str) -> bool:
         return False
     if is_health(stripped):
         return True
+    if stripped.lower() in _STATUS_WORDS or (stripped.isascii() and len(stripped) < 4):
+        return False  # {"health": "UP"}: a service's status, not a person's
     return len(stripped) <= 120 and len(_LETTERS.findall(stripped[:40])) >= 2
 
 
@@ -931,7 +981,7 @@ _RELIGION_EN = (
 _RELIGION_ZH = _split_words(
     "佛教 佛教徒 基督教 基督徒 天主教 天主教徒 伊斯兰教 穆斯林 回教 道教 道教徒 印度教 印度教徒 锡克教 犹太教"
     " 犹太教徒 东正教 新教 儒教 神道教 耆那教 巴哈伊教 琐罗亚斯德教 拜火教 摩门教 耶和华见证人 无神论 无神论者"
-    " 民间信仰 信佛 信主 信基督 信耶稣 礼拜 受洗 皈依"
+    " 民间信仰 信佛 信基督 信耶稣 做礼拜 受洗 皈依"
 )
 RELIGION_TERMS: frozenset[str] = frozenset(_RELIGION_EN) | frozenset(_RELIGION_ZH)
 """Religions and beliefs, English lower case and Chinese."""
@@ -947,13 +997,23 @@ _RELIGION_SUFFIXES_ZH = ("教", "教徒", "信徒")
 # Cues that a religion word in free text is about someone's belief (not a brand: "Christian Dior").
 _RELIGION_CUE = re.compile(
     r"(?<![A-Za-z])(?:religion|religious|faith|believer|devout|practi[cs]ing|converted|convert|worship"
-    r"|bapti[sz]ed|by religion|denomination)(?![A-Za-z])|宗教|信仰|信教|信奉|皈依|教徒|受洗|礼拜|入教",
+    r"|bapti[sz]ed|by religion|denomination)(?![A-Za-z])|宗教|信仰|信教|信奉|皈依|教徒|受洗|做礼拜|入教",
     re.IGNORECASE,
 )
 _RELIGION_CUE_WORDS_LOWER = (
     "relig", "faith", "believer", "devout", "practi", "convert", "worship", "bapti", "denomination",
 )  # fmt: skip
-_RELIGION_CUE_WORDS_ZH = ("宗教", "信仰", "信教", "信奉", "皈依", "教徒", "受洗", "礼拜", "入教")
+_RELIGION_CUE_WORDS_ZH = (
+    "宗教",
+    "信仰",
+    "信教",
+    "信奉",
+    "皈依",
+    "教徒",
+    "受洗",
+    "做礼拜",
+    "入教",
+)  # 礼拜 alone: a week
 _RELIGION_CUE_WINDOW = 40
 
 
@@ -964,9 +1024,13 @@ def is_religion(value: str) -> bool:
     value = value.strip()
     if not value or len(value) > 200 or value.lower() in _NO_RELIGION:
         return False
-    if _RELIGION_LEXICON.find(value):
+    if _RELIGION_LEXICON.find(value) and not value.startswith(_NOT_RELIGION_ZH):
         return True
-    return len(value) <= 12 and _is_han(value[0]) and value.endswith(_RELIGION_SUFFIXES_ZH)
+    # 锡克教, 天理教: a name ending in 教 of three or more characters (家教, 请教 are a tutor and a question).
+    return 3 <= len(value) <= 12 and _is_han(value[0]) and value.endswith(_RELIGION_SUFFIXES_ZH)
+
+
+_NOT_RELIGION_ZH = ("新教师", "新教材", "新教学")  # 新教 (Protestantism) inside new teacher, textbook, teaching
 
 
 def find_religion_terms(text: str) -> list[Span]:
@@ -981,15 +1045,10 @@ def find_religion_terms(text: str) -> list[Span]:
     terms = _RELIGION_LEXICON.find(text)
     if not terms:
         return []
-    cues = [m.span() for m in _RELIGION_CUE.finditer(text)]
-    spans = [
-        (start, end)
-        for start, end in terms
-        if any(
-            start - _RELIGION_CUE_WINDOW <= cue_end and cue_start <= end + _RELIGION_CUE_WINDOW
-            for cue_start, cue_end in cues
-        )
-    ]
+    terms = [(a, b) for a, b in terms if not text.startswith(_NOT_RELIGION_ZH, a)]
+    near_cue = overlap_test(m.span() for m in _RELIGION_CUE.finditer(text))
+    window = _RELIGION_CUE_WINDOW
+    spans = [(start, end) for start, end in terms if near_cue(start - window - 1, end + window + 1)]
     return _merge(spans)
 
 
@@ -1239,6 +1298,8 @@ def _api_keys(text: str) -> Iterable[Span]:
 
 def _cued_secrets_zh(text: str) -> Iterable[Span]:
     for cued in _SECRET_CUE_ZH.finditer(text):
+        if _TEMPLATE_REFERENCE.fullmatch(cued.group("value")):
+            continue  # ${PASSWORD}: a reference to a secret kept elsewhere, before its brace is taken for punctuation
         value = cued.group("value").rstrip(_TRAILING_PUNCTUATION)
         # "密码 Tiger3107!sum" (a space, no colon) asks for a secret's shape, as "password: ..." does.
         if is_credential(value) and (cued.group("op") or _plausible_cued_secret(value, quoted=False, assigned=False)):
@@ -1247,6 +1308,8 @@ def _cued_secrets_zh(text: str) -> Iterable[Span]:
 
 def _cued_secrets(text: str) -> Iterable[Span]:
     for cued in _SECRET_CUE.finditer(text):
+        if _TEMPLATE_REFERENCE.fullmatch(cued.group("value")):
+            continue  # api_key: ${API_KEY} names a secret, it is not one
         quoted = bool(cued.group("quote"))
         value = cued.group("value") if quoted else cued.group("value").rstrip(_TRAILING_PUNCTUATION)
         if _plausible_cued_secret(value, quoted=quoted, assigned=cued.group("op") == "="):

@@ -168,7 +168,7 @@ CONTEXT_WORDS: dict[str, frozenset[str]] = {
         "accountholdername accountname payername payeename recipientname receivername sendername "
         "beneficiaryname guardianname spousename fathername mothername passengername membername "
         "studentname applicantname englishname chinesename xingming xm mingzi lianxiren lxr "
-        "shoujianren sjr khxm zsxm fddbr fadingdaibiaoren driver drivername siji payee huming",
+        "shoujianren sjr khxm zsxm fddbr fadingdaibiaoren drivername siji payee huming",
     ),
     **_words(
         _ADDRESS,
@@ -179,9 +179,9 @@ CONTEXT_WORDS: dict[str, frozenset[str]] = {
     ),
     **_words(
         _HEALTH,
-        "diagnosis diagnose health healthstatus healthcondition medical medicalcondition "
+        "diagnosis diagnose healthcondition medical medicalcondition "
         "medicalhistory medicalrecord medication medicine illness disease allergy allergie "
-        "symptom treatment prescription icd icd10 icdcode diagnosiscode bloodtype bloodgroup "
+        "symptom prescription icd icd10 icdcode diagnosiscode bloodtype bloodgroup "
         "pregnancy disability vaccination vaccine labresult jiankang jiankangzhuangkuang bingli "
         "binglihao bingshi zhenduan jibing bingqing yongyao guomin xuexing zhengzhuang zdjg zdmc jbbm jbmc jbzd",
     ),

@@ -39,6 +39,7 @@ from gateway.classify.identifiers_cn import (
 )
 from gateway.classify.identifiers_net import is_geo_coordinates, is_iban, is_ip_address, is_mac_address
 from gateway.classify.identifiers_sg import is_sg_passport, is_sg_uen
+from gateway.classify.spans import overlap_test
 from gateway.classify.validators import WEAK_VALIDATORS, normalise
 from gateway.model import Classification, Finding, Json, Subject
 
@@ -729,11 +730,17 @@ def _weak(text: str, plan: _Plan) -> list[_Match] | None:
 def _free_text(text: str, found: list[_Match]) -> list[_Match]:
     """Lexicon terms, secrets, and names, dates of birth and addresses after a cue, that overlap nothing found."""
     out: list[_Match] = []
+    taken = _taken(text, found)
     for detector, spans in _TEXT_FINDERS:
         for a, b in spans(text):
-            if b > a and not any(f[1] < b and a < (f[2] if f[2] is not None else len(text)) for f in found):
+            if b > a and not taken(a, b):
                 out.append((detector, a, b, _CONFIDENCE_EMBEDDED, text[a:b]))
     return out
+
+
+def _taken(text: str, found: list[_Match]) -> Callable[[int, int], bool]:
+    """Whether a span overlaps one already found (a whole-value finding covers the text)."""
+    return overlap_test((f[1], f[2] if f[2] is not None else len(text)) for f in found)
 
 
 def _cued_sg_mobiles(text: str, found: list[_Match]) -> list[_Match]:
@@ -742,6 +749,7 @@ def _cued_sg_mobiles(text: str, found: list[_Match]) -> list[_Match]:
     out: list[_Match] = []
     if _SG_DIGITS.search(text) is None:  # the common case, found at C speed: no 8 or 9 followed by three digits
         return out
+    taken = _taken(text, found)
     for m in _SG_LOCAL.finditer(text):
         a, b = m.span()
         if a and text[a - 1] in _ALNUM:
@@ -752,7 +760,7 @@ def _cued_sg_mobiles(text: str, found: list[_Match]) -> list[_Match]:
             continue
         if not is_sg_mobile("+" + number.lstrip("+") if number.lstrip("+").startswith("65") else number):
             continue
-        if not any(f[1] < b and a < (f[2] if f[2] is not None else len(text)) for f in found):
+        if not taken(a, b):
             out.append(("sg_mobile", a, b, _CONFIDENCE_EMBEDDED, m[0]))
     return out
 

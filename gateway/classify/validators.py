@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gateway.classify import attributes, identifiers_cn, identifiers_net, identifiers_sg
+from gateway.classify.catalogue import DETECTOR_CATEGORIES
 from gateway.classify.detectors import (
     NORMALISERS as _BASE_NORMALISERS,
 )
@@ -24,6 +25,8 @@ from gateway.classify.detectors import (
 )
 
 __all__ = ["NORMALISERS", "VALIDATORS", "WEAK_VALIDATORS", "normalise"]
+
+DETECTOR_IDS = frozenset(DETECTOR_CATEGORIES)
 
 
 def _any_resident_id(value: str) -> bool:
@@ -103,23 +106,14 @@ def _collapse(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
-def _alnum_upper(value: str) -> str:
-    return "".join(c for c in value if c.isalnum()).upper()
-
-
 NORMALISERS: dict[str, Callable[[str], str]] = {
     **_BASE_NORMALISERS,
     "cn_resident_id": _resident_id_key,
-    "cn_passport": _alnum_upper,
-    "sg_passport": _alnum_upper,
-    "cn_mainland_travel_permit": _alnum_upper,
-    "iban": _alnum_upper,
-    "cn_uscc": _alnum_upper,
-    "sg_uen": _alnum_upper,
-    "cn_plate": _alnum_upper,
-    "mac_address": lambda v: "".join(c for c in v if c.isalnum()).lower(),
-    "ip_address": lambda v: v.strip().lower(),
-    "cn_landline": lambda v: "".join(c for c in v if c.isdigit()),
+    # The identifier modules' own keys: +86 512 ... and 0512 ... give one landline, an IPv4-mapped IPv6 address
+    # its IPv4 form, a MAC address its twelve hex digits.
+    **{d: fn for d, fn in identifiers_cn.NORMALISERS.items() if d in DETECTOR_IDS},
+    **identifiers_sg.NORMALISERS,
+    **{d: fn for d, fn in identifiers_net.NORMALISERS.items() if d in DETECTOR_IDS},
     "person_name": _collapse,
     "postal_address": _collapse,
     "date_of_birth": _collapse,

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.classify import attributes as attr
+from gateway.classify import scan
 from gateway.classify.attributes import (
     CHINESE_SURNAMES,
     COMPOUND_SURNAMES,
@@ -35,6 +36,7 @@ from gateway.classify.attributes import (
     is_religion,
     looks_like_face_image,
 )
+from gateway.model import Json
 
 Finder = Callable[[str], list[tuple[int, int]]]
 FINDERS: tuple[Finder, ...] = (
@@ -650,3 +652,38 @@ def test_adversarial_inputs_stay_fast(text: str) -> None:
 
 def test_module_exports_only_existing_names() -> None:
     assert all(hasattr(attr, name) for name in attr.__all__)
+
+
+# --- traps found in review --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"note": "history of the company, founded 1990."},
+        {"note": "Diagnosis: network timeout on port 80."},
+        {"note": "故障诊断：磁盘满了"},
+        {"health": "UP"},
+        {"treatment": "variant_b"},
+        {"note": "下个礼拜见"},
+        {"religion": "家教"},
+        {"note": "宗教信仰：新教师培训"},
+        {"note": "Company name: Acme Widgets"},
+        {"driver": "PostgreSQL"},
+        {"note": "患者高兴地出院了"},
+        {"note": "api_key: ${API_KEY}"},
+        {"dob": "17 ſep 1990"},
+    ],
+)
+def test_everyday_text_is_not_personal_data(doc: Json) -> None:
+    """Words that only look like a diagnosis, a belief, a name or a secret are not reported (nor do they raise)."""
+    assert scan(doc).findings == ()
+
+
+def test_many_terms_and_cues_stay_linear() -> None:
+    """Thousands of terms beside thousands of cues or exclusions: the overlap tests are not pairwise."""
+    for text in ("宗教佛教" * 25_000, "故障诊断糖尿病" * 14_000):
+        started = time.perf_counter()
+        find_religion_terms(text)
+        find_health_terms(text)
+        assert time.perf_counter() - started < 5.0
