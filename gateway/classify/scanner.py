@@ -599,6 +599,18 @@ def _plain(text: str) -> bool:
     )
 
 
+def _shape_of(text: str, m: re.Match[str]) -> tuple[str | None, int]:
+    """The shape a candidate has and where it ends. A USCC candidate is checked here, once: a code that fails goes
+    on as the run of digits it starts."""
+    if m.lastgroup == "uscc":
+        if is_cn_uscc(m[0]):
+            return "uscc_valid", m.end()
+        run = _RUN.match(text, m.start())
+        if run is not None:
+            return "run", run.end()
+    return m.lastgroup, m.end()
+
+
 def _identifiers(text: str, plan: _Plan, m: re.Match[str]) -> list[_Match]:
     """Identifiers in a string from its first candidate ``m`` on: the whole value alone, or those embedded, by start
     (each candidate is searched for after the last; what overlaps an e-mail address is dropped by _tidy)."""
@@ -615,10 +627,8 @@ def _identifiers(text: str, plan: _Plan, m: re.Match[str]) -> list[_Match]:
     found: list[_Match] = []
     found_m: re.Match[str] | None = m
     while found_m is not None:
-        start, end = found_m.span()
-        group = found_m.lastgroup
-        if group == "uscc" and not is_cn_uscc(found_m[0]) and (run := _RUN.match(text, start)) is not None:
-            group, end = "run", run.end()
+        start = found_m.start()
+        group, end = _shape_of(text, found_m)
         if group == "run":
             matches = _numbers(text, start, end, context, whole=not found)
         elif group == "at":
@@ -831,6 +841,7 @@ def _clear_of_dots(text: str, start: int, end: int) -> bool:
 _SHAPES: dict[str | None, tuple[tuple[str, Callable[[str], bool]], ...]] = {
     "nric": (("sg_nric_fin", is_sg_nric_fin),),
     "uscc": (("cn_uscc", is_cn_uscc),),
+    "uscc_valid": (("cn_uscc", lambda _: True),),  # validated by _identifiers already
     "uen": (("sg_uen", is_sg_uen),),
     "uenx": (("sg_uen", is_sg_uen),),
     "ipv4": (("ip_address", is_ip_address),),
