@@ -20,10 +20,12 @@ __all__ = [
     "HASH_SIZE",
     "NODE_PREFIX",
     "ProofInvalid",
+    "completed_nodes",
     "consistency_proof",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
+    "range_hash",
     "root",
     "split",
     "verify_consistency",
@@ -193,3 +195,44 @@ def _fold_consistency(path: list[bytes], fn: int, sn: int) -> tuple[bytes, bytes
     if sn != 0:
         raise ProofInvalid("the proof is shorter than the path")
     return fr, sr
+
+
+# --- stored subtrees -----------------------------------------------------------------------------------------------
+# A log keeps the hash of every complete subtree: node (level, index) covers leaves [index << level, (index + 1) <<
+# level). Appending leaf i completes one node per trailing one bit of i + 1, so the log writes O(1) nodes per leaf on
+# average; the hash of any range a proof asks for is then at most log n stored nodes folded together.
+
+NodeHash = Callable[[int, int], bytes]
+"""The stored hash of complete subtree ``(level, index)``."""
+
+
+def completed_nodes(index: int, leaf: bytes, node: NodeHash) -> list[tuple[int, int, bytes]]:
+    """The complete subtrees ``(level, index, hash)`` that appending ``leaf`` as leaf ``index`` finishes, the leaf
+    itself first; ``node`` gives the left siblings already stored."""
+    out = [(0, index, leaf)]
+    level, i, value = 0, index, leaf
+    while i & 1:
+        value = node_hash(node(level, i - 1), value)
+        level, i = level + 1, i >> 1
+        out.append((level, i, value))
+    return out
+
+
+def range_hash(lo: int, hi: int, node: NodeHash) -> bytes:
+    """The hash of the subtree over leaves ``[lo, hi)`` of a tree RFC 9162 splits (``lo`` a multiple of the
+    largest power of two not above ``hi - lo``), from stored complete subtrees: the range is cut into them, largest
+    first, and folded from the right, as :func:`root` does."""
+    if hi <= lo:
+        return EMPTY_ROOT
+    parts: list[bytes] = []
+    at = lo
+    while at < hi:
+        level = (hi - at).bit_length() - 1
+        while at & ((1 << level) - 1):  # align: a node starts at a multiple of its width
+            level -= 1
+        parts.append(node(level, at >> level))
+        at += 1 << level
+    value = parts[-1]
+    for left in reversed(parts[:-1]):
+        value = node_hash(left, value)
+    return value

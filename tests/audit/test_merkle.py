@@ -21,10 +21,12 @@ import pytest
 from gateway.audit.merkle import (
     EMPTY_ROOT,
     ProofInvalid,
+    completed_nodes,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
     node_hash,
+    range_hash,
     root,
     verify_consistency,
     verify_inclusion,
@@ -191,3 +193,30 @@ def test_proofs_cost_one_range_hash_per_level() -> None:
     for lo, hi in asked:
         width = hi - lo
         assert width & (width - 1) == 0 or hi == size  # complete subtrees, except along the right edge
+
+
+def test_stored_subtrees_give_every_root_and_proof() -> None:
+    """Appending leaves stores complete subtrees; from them alone, roots and proofs equal those of the leaves."""
+    leaves = [leaf_hash(f"r{i}".encode()) for i in range(100)]
+    stored: dict[tuple[int, int], bytes] = {}
+
+    def node(level: int, index: int) -> bytes:
+        return stored[(level, index)]
+
+    writes = 0
+    for i, leaf in enumerate(leaves):
+        for level, index, value in completed_nodes(i, leaf, node):
+            stored[(level, index)] = value
+            writes += 1
+        size = i + 1
+        assert range_hash(0, size, node) == root(leaves[:size])
+    assert writes < 2 * len(leaves)  # about one interior node per leaf
+    for size in (1, 7, 64, 100):
+        for index in range(0, size, 3):
+            assert inclusion_proof(index, size, lambda lo, hi: range_hash(lo, hi, node)) == inclusion_proof(
+                index, size, _range_hash(leaves)
+            )
+        for first in range(1, size + 1, 5):
+            assert consistency_proof(first, size, lambda lo, hi: range_hash(lo, hi, node)) == consistency_proof(
+                first, size, _range_hash(leaves)
+            )
