@@ -1,5 +1,9 @@
 """The audit log in SQLite (the embedded default): append-only, hash-chained, with group commit.
 
+Beside each record the same commit stores the complete Merkle subtrees (RFC 9162) that the record finishes, so the
+tree's root and any inclusion or consistency proof cost O(log n) reads (:class:`TreeReader`). A file written before
+the subtrees were stored gets them computed from its records when it is opened.
+
 One writer thread owns the write connection. Appends queue up while a commit is in progress and go together in
 the next one, so concurrent requests share a disk flush; an append to an idle log is committed at once, with no
 timer. ``append`` returns when the record is durable (WAL with ``synchronous=FULL``: the commit is fsynced).
@@ -21,10 +25,11 @@ from pathlib import Path
 
 import structlog
 
-from gateway.audit.chain import GENESIS, chain_next, verify_chain
+from gateway.audit.chain import GENESIS, chain_next, leaf_hash, verify_chain
+from gateway.audit.merkle import completed_nodes, consistency_proof, inclusion_proof, range_hash
 from gateway.errors import AuditCorrupt, AuditUnavailable, ConfigError
 
-__all__ = ["SqliteAuditLog", "read_records", "verify_file"]
+__all__ = ["SqliteAuditLog", "TreeReader", "read_records", "verify_file"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -32,6 +37,12 @@ CREATE TABLE IF NOT EXISTS records (
     leaf  BLOB NOT NULL,
     chain BLOB NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS nodes (
+    level INTEGER NOT NULL,
+    idx   INTEGER NOT NULL,
+    hash  BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) STRICT, WITHOUT ROWID;
 """
 
 _Pending = tuple[bytes, "asyncio.Future[int] | None"]
@@ -71,6 +82,7 @@ class SqliteAuditLog:
         self._db: sqlite3.Connection | None = None
         self._size = 0
         self._head = GENESIS
+        self._frontier: dict[int, bytes] = {}  # level -> the last complete subtree at that level (right edge)
         self._pending: list[_Pending] = []
         self._writing: asyncio.Future[int] | None = None
         self._urgent = False  # an awaited append is pending: commit as soon as the writer is free
@@ -113,6 +125,7 @@ class SqliteAuditLog:
                     f"the last record ({last}) does not continue the chain; run 'gateway audit verify'", index=int(last)
                 )
             self._size, self._head = int(last) + 1, bytes(chain)
+        self._frontier = _load_frontier(db, self._size)
         return db
 
     @property
@@ -167,18 +180,22 @@ class SqliteAuditLog:
         if db is None:
             raise AuditUnavailable("the audit log is closed")
         first, head, rows = self._size, self._head, []
+        frontier = dict(self._frontier)
+        nodes: list[tuple[int, int, bytes]] = []
         for i, leaf in enumerate(leaves):
             head = chain_next(head, leaf)
             rows.append((first + i, leaf, head))
+            nodes.extend(_append_to_frontier(frontier, first + i, leaf_hash(leaf)))
         try:
             db.execute("BEGIN IMMEDIATE")
             db.executemany("INSERT INTO records (idx, leaf, chain) VALUES (?, ?, ?)", rows)
+            db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
             db.execute("COMMIT")
         except sqlite3.Error as e:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise AuditUnavailable(f"audit commit failed: {e.__class__.__name__}") from e
-        self._size, self._head = first + len(leaves), head
+        self._size, self._head, self._frontier = first + len(leaves), head, frontier
         self.batches += 1
         return first
 
@@ -230,3 +247,74 @@ def verify_file(path: Path) -> int:
     with closing(read_records(path)) as rows:
         count, _ = verify_chain(rows)
     return count
+
+
+def _append_to_frontier(frontier: dict[int, bytes], index: int, leaf: bytes) -> list[tuple[int, int, bytes]]:
+    """The subtrees leaf ``index`` completes; ``frontier`` (the right edge's last node per level) is updated."""
+    done = completed_nodes(index, leaf, lambda level, _: frontier[level])
+    for level, _, value in done:
+        frontier[level] = value
+    return done
+
+
+def _load_frontier(db: sqlite3.Connection, size: int) -> dict[int, bytes]:
+    """The right edge of the stored tree of ``size`` records, computing the subtrees of a file that predates them."""
+    stored = db.execute("SELECT COUNT(*) FROM nodes WHERE level = 0").fetchone()[0]
+    if stored != size:
+        _backfill(db, size)
+    frontier: dict[int, bytes] = {}
+    for level in range(size.bit_length()):
+        count = size >> level
+        if count:
+            row = db.execute("SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, count - 1)).fetchone()
+            if row is None:
+                raise AuditCorrupt(f"the subtree ({level}, {count - 1}) is missing", index=size - 1)
+            frontier[level] = bytes(row[0])
+    return frontier
+
+
+def _backfill(db: sqlite3.Connection, size: int) -> None:
+    """Compute every stored subtree from the records, in one transaction (a file written before they existed)."""
+    frontier: dict[int, bytes] = {}
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("DELETE FROM nodes")
+        for idx, leaf in db.execute("SELECT idx, leaf FROM records ORDER BY idx").fetchall():
+            nodes = _append_to_frontier(frontier, int(idx), leaf_hash(bytes(leaf)))
+            db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    _log.info("audit_subtrees_backfilled", records=size)
+
+
+class TreeReader:
+    """Roots and proofs of an audit file's Merkle tree, read from its stored subtrees (read-only connection)."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.exists():
+            raise FileNotFoundError(path)
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+    def _node(self, level: int, index: int) -> bytes:
+        row = self._db.execute("SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)).fetchone()
+        if row is None:
+            raise AuditCorrupt(f"the subtree ({level}, {index}) is not stored", index=index << level)
+        return bytes(row[0])
+
+    def _range(self, lo: int, hi: int) -> bytes:
+        return range_hash(lo, hi, self._node)
+
+    def root(self, size: int) -> bytes:
+        """The root of the tree of the first ``size`` records."""
+        return self._range(0, size)
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        return inclusion_proof(index, size, self._range)
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        return consistency_proof(first, second, self._range)
+
+    def close(self) -> None:
+        self._db.close()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from gateway.audit.merkle import leaf_hash, root, verify_consistency, verify_inclusion
 from gateway.errors import AuditCorrupt, AuditUnavailable, ConfigError
-from gateway.stores.sqlite_audit import SqliteAuditLog, read_records, verify_file
+from gateway.stores.sqlite_audit import SqliteAuditLog, TreeReader, read_records, verify_file
 
 
 async def _open(path: Path) -> SqliteAuditLog:
@@ -150,3 +152,53 @@ async def test_second_writer_on_the_same_file_is_refused(tmp_path: Path) -> None
     await first.close()
     second = await _open(path)
     await second.close()
+
+
+# --- the Merkle tree's stored subtrees -----------------------------------------------------------------------------
+
+
+async def test_roots_and_proofs_come_from_stored_subtrees(tmp_path: Path) -> None:
+    """After appends in batches of every size, the stored tree gives RFC 9162's root for every prefix, and its
+    proofs verify; after a reopen, appends go on extending the same tree."""
+    path = tmp_path / "a.sqlite3"
+    leaves = [f'{{"n":{i}}}'.encode() for i in range(75)]
+    log = await _open(path)
+    await asyncio.gather(*(log.append(leaf) for leaf in leaves[:40]))
+    await log.close()
+    log = await _open(path)
+    for leaf in leaves[40:]:
+        await log.append(leaf)
+    await log.close()
+    hashes = [leaf_hash(leaf) for leaf in (leaf for _, leaf, _ in read_records(path))]
+    reader = TreeReader(path)
+    try:
+        for size in range(1, 76):
+            tree_root = reader.root(size)
+            assert tree_root == root(hashes[:size]), size
+            for index in range(0, size, 7):
+                verify_inclusion(index, size, hashes[index], reader.inclusion_proof(index, size), tree_root)
+            for first in range(1, size, 9):
+                verify_consistency(first, size, reader.root(first), tree_root, reader.consistency_proof(first, size))
+    finally:
+        reader.close()
+
+
+async def test_a_file_without_subtrees_gets_them_when_opened(tmp_path: Path) -> None:
+    """A log written before the subtrees were stored (only records) is brought up to date on open."""
+    path = tmp_path / "a.sqlite3"
+    log = await _open(path)
+    for i in range(13):
+        await log.append(f'{{"n":{i}}}'.encode())
+    await log.close()
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("DELETE FROM nodes")
+        db.commit()
+    log = await _open(path)
+    await log.append(b'{"n":13}')
+    await log.close()
+    hashes = [leaf_hash(leaf) for _, leaf, _ in read_records(path)]
+    reader = TreeReader(path)
+    try:
+        assert reader.root(14) == root(hashes)
+    finally:
+        reader.close()
