@@ -23,10 +23,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from stdnum import damm, luhn, verhoeff
+from stdnum import damm, verhoeff
 from stdnum.iso7064 import mod_11_2, mod_97_10
 
 from gateway.classify.catalogue import DETECTOR_CATEGORIES
+from gateway.classify.detectors import luhn_valid
 from gateway.classify.scanner import Classifier, CustomDetector
 from gateway.errors import ConfigError
 from gateway.policy.source import Located, Reader, child
@@ -47,8 +48,13 @@ def _valid(module: object, *, digits_only: bool) -> Callable[[str], bool]:
     return valid
 
 
+def _luhn_digits(value: str) -> bool:
+    digits = "".join(c for c in value if c.isascii() and c.isdigit())
+    return bool(digits) and luhn_valid(digits)
+
+
 CHECKSUMS: dict[str, Callable[[str], bool]] = {
-    "luhn": _valid(luhn, digits_only=True),
+    "luhn": _luhn_digits,  # the scanner's own Luhn check, not a second implementation
     "verhoeff": _valid(verhoeff, digits_only=True),
     "damm": _valid(damm, digits_only=True),
     "iso7064_mod_11_2": _valid(mod_11_2, digits_only=False),
