@@ -243,7 +243,8 @@ class Decision:
     """The policy's answer for one transfer. A denial is a value, not an exception.
 
     ``dropped`` names the individuals (JSON pointers) removed for want of consent; ``consents`` the consent
-    records relied on.
+    records relied on; ``seal_for`` the regulator keys (by name, sorted) the body as received must be sealed for
+    (``seal_evidence`` obligations; only an allowed transfer has any).
     """
 
     effect: Effect
@@ -255,6 +256,7 @@ class Decision:
     dropped: tuple[str, ...] = ()
     consents: tuple[str, ...] = ()
     explanation: Explanation | None = None
+    seal_for: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> bool:

@@ -246,4 +246,6 @@ def result_lines(got: Outcome) -> list[str]:
         lines.append(f"edit: {action} {pointer}")
     for pointer in got.dropped:
         lines.append(f"dropped: {pointer or '/'}")
+    if d.seal_for:
+        lines.append(f"sealed for: {', '.join(d.seal_for)}")
     return lines

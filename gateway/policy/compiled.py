@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CompiledPolicy",
     "ConsentRequirement",
+    "EvidenceSeal",
     "Exporter",
     "HeldMechanism",
     "MechanismKind",
@@ -100,6 +101,14 @@ class ConsentRequirement:
 
 
 @dataclass(frozen=True, slots=True)
+class EvidenceSeal:
+    """The body as received is sealed for the regulator key ``key`` (a ``seal_evidence`` obligation)."""
+
+    rule_id: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """One rule: a compiled condition, an effect, and what an ``allow``/``oblige`` brings with it."""
 
@@ -111,6 +120,7 @@ class Rule:
     mechanisms: tuple[str, ...] = ()
     obligations: tuple[Obligation, ...] = ()
     consent: tuple[ConsentRequirement, ...] = ()
+    seals: tuple[EvidenceSeal, ...] = ()
     recipients: frozenset[str] | None = None  # the index: None means any
     origins: frozenset[str] | None = None
     line: int | None = None
@@ -134,6 +144,7 @@ class CompiledPolicy:
     mechanisms: dict[str, MechanismKind] = field(default_factory=dict)
     routes: dict[str, str] = field(default_factory=dict)  # route -> recipient id
     pseudonym_keys: frozenset[str] = frozenset()
+    evidence_keys: frozenset[str] = frozenset()  # the regulator keys seal_evidence obligations name
     disabled: tuple[str, ...] = ()  # ids of rules switched off with ``enabled: false``
     classifier: Classifier = field(default_factory=Classifier, repr=False)  # the policy's classification section
     _index: dict[tuple[str | None, str | None], tuple[Rule, ...]] = field(default_factory=dict, repr=False)

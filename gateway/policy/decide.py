@@ -4,7 +4,7 @@ Every rule whose conditions hold is a hit; an ``allow`` that names mechanisms is
 A deny hit wins over everything (the first deny in file order is named). Otherwise the consent requirements of the
 hits are checked for every individual: one that must refuse refuses, one that may drop removes that individual's
 record. Otherwise the first allow hit decides and names the mechanism relied on, and the obligations of every allow
-and oblige hit apply. No allow hit means deny.
+and oblige hit apply, as do their ``seal_evidence`` obligations (``Decision.seal_for``). No allow hit means deny.
 """
 
 from __future__ import annotations
@@ -127,6 +127,7 @@ def decide(
         dropped=tuple(sorted(set(dropped))),
         consents=tuple(sorted(set(relied))),
         explanation=_explanation(ctx, tried, tuple(notes)),
+        seal_for=tuple(sorted({seal.key for rule in applying for seal in rule.seals})),
     )
 
 

@@ -27,6 +27,7 @@ from gateway.policy.classification import compile_classification
 from gateway.policy.compiled import (
     CompiledPolicy,
     ConsentRequirement,
+    EvidenceSeal,
     Exporter,
     HeldMechanism,
     MechanismKind,
@@ -49,7 +50,9 @@ NOTICE_FIELDS = frozenset(
 KNOWN_DETECTORS = frozenset(DETECTOR_CATEGORIES) | {AGE_DETECTOR, DECLARED_DETECTOR, Classifier.PATH_DETECTOR}
 """Detector ids every policy may name; a policy adds its own (``classification.detectors``)."""
 _PARAMETER = re.compile(r"\$([a-z][a-z0-9_]*)")
-_OBLIGATIONS = ("redact", "mask", "pseudonymise", "generalise_dates", "require_consent")
+_OBLIGATIONS = ("redact", "mask", "pseudonymise", "generalise_dates", "require_consent", "seal_evidence")
+_KEY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_KEY_NAME_WORDS = "a key name is lower-case letters, digits, '-' and '_'; never the key itself"
 _SELECTORS = {"categories", "detectors", "paths"}
 _TOP_LEVEL = {
     *("policy", "description", "vocabulary", "accept_content_types"),
@@ -261,13 +264,23 @@ class _Compiler:
                 raise self.doc.error(child(child(body, "paths"), i), "a path is a JSON pointer starting with '/'")
         return categories, detectors, paths
 
-    def obligation(self, p: str, rule_id: str) -> Obligation | ConsentRequirement:
+    def key_name(self, pointer: str) -> str:
+        """The name of a key the gateway holds (a file name under its keys directory), never the key itself."""
+        name = self.r.string(pointer)
+        if not _KEY_NAME.fullmatch(name):
+            raise self.doc.error(pointer, _KEY_NAME_WORDS)
+        return name
+
+    def obligation(self, p: str, rule_id: str) -> Obligation | ConsentRequirement | EvidenceSeal:
         r = self.r
         fields = r.mapping(p, allowed=set(_OBLIGATIONS))
         if len(fields) != 1:
             raise self.doc.error(p, f"an obligation is exactly one of {', '.join(_OBLIGATIONS)}")
         action = next(iter(fields))
         body = child(p, action)
+        if action == "seal_evidence":
+            r.mapping(body, allowed={"for"})
+            return EvidenceSeal(rule_id, self.key_name(child(body, "for")))
         if action == "require_consent":
             r.mapping(body, allowed={"categories", "separate", "given_by", "notice", "on_missing"})
             given_by = r.string(child(body, "given_by"), default="any")
@@ -293,11 +306,7 @@ class _Compiler:
         categories, detectors, paths = self.selection(body, extra.get(action, set()))
         key = to = None
         if action == "pseudonymise":
-            key = r.string(child(body, "key"))
-            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", key):
-                raise self.doc.error(
-                    child(body, "key"), "a key name is lower-case letters, digits, '-' and '_'; never the key itself"
-                )
+            key = self.key_name(child(body, "key"))
         if action == "generalise_dates":
             to = r.string(child(body, "to"))
             if to not in {"year", "month"}:
@@ -312,6 +321,26 @@ class _Compiler:
             paths=paths,
             key=key,
             to=to,
+        )
+
+    def rule_obligations(
+        self, p: str, rule_id: str, effect: Effect
+    ) -> tuple[tuple[Obligation, ...], tuple[ConsentRequirement, ...], tuple[EvidenceSeal, ...]]:
+        """A rule's obligations, sorted by kind: edits of the body, consent requirements, evidence seals."""
+        raw = self.r.at(child(p, "obligations"))
+        if raw is None:
+            if effect is Effect.OBLIGE:
+                raise self.doc.error(p, "an oblige rule needs obligations")
+            return (), (), ()
+        if effect is Effect.DENY:
+            raise self.doc.error(child(p, "obligations"), "a deny rule has no obligations")
+        if not isinstance(raw, list) or not raw:
+            raise self.doc.error(child(p, "obligations"), "must be a non-empty list")
+        made = [self.obligation(child(child(p, "obligations"), i), rule_id) for i in range(len(raw))]
+        return (
+            tuple(o for o in made if isinstance(o, Obligation)),
+            tuple(o for o in made if isinstance(o, ConsentRequirement)),
+            tuple(o for o in made if isinstance(o, EvidenceSeal)),
         )
 
     def rule(self, p: str, seen: dict[str, str], known: dict[str, frozenset[str]]) -> Rule | None:
@@ -340,23 +369,11 @@ class _Compiler:
         }
         compiled = compile_when(self.doc, child(p, "when"), names, self.vocab.expand, LEVEL_NAMES)
         mechanisms: tuple[str, ...] = ()
-        obligations: list[Obligation] = []
-        consent: list[ConsentRequirement] = []
         if effect is Effect.ALLOW and r.at(child(p, "mechanism")) is not None:
             mechanisms = r.strings(child(p, "mechanism"), self.member(self.vocab.mechanisms, "mechanism"))
         elif r.at(child(p, "mechanism")) is not None:
             raise self.doc.error(child(p, "mechanism"), f"only an allow rule relies on a mechanism, not {effect}")
-        raw = r.at(child(p, "obligations"))
-        if raw is not None:
-            if effect is Effect.DENY:
-                raise self.doc.error(child(p, "obligations"), "a deny rule has no obligations")
-            if not isinstance(raw, list) or not raw:
-                raise self.doc.error(child(p, "obligations"), "must be a non-empty list")
-            for i in range(len(raw)):
-                made = self.obligation(child(child(p, "obligations"), i), rule_id)
-                (consent if isinstance(made, ConsentRequirement) else obligations).append(made)  # type: ignore[arg-type]
-        elif effect is Effect.OBLIGE:
-            raise self.doc.error(p, "an oblige rule needs obligations")
+        obligations, consent, seals = self.rule_obligations(p, rule_id, effect)
         if not r.boolean(child(p, "enabled"), default=True):
             return None
         return Rule(
@@ -366,8 +383,9 @@ class _Compiler:
             effect,
             compiled.predicate,
             mechanisms,
-            tuple(obligations),
-            tuple(consent),
+            obligations,
+            consent,
+            seals,
             recipients=compiled.recipients,
             origins=compiled.origins,
             line=self.doc.line(p),
@@ -463,6 +481,7 @@ def load_policy(directory: Path) -> CompiledPolicy:
         mechanisms=vocab.mechanisms,
         routes=routes,
         pseudonym_keys=frozenset(o.key for rule in rules for o in rule.obligations if o.key),
+        evidence_keys=frozenset(seal.key for rule in rules for seal in rule.seals),
         disabled=tuple(disabled),
         classifier=classifier,
     )

@@ -302,6 +302,7 @@ def _obligation_defs() -> dict[str, Schema]:
                 "pseudonymise": _ref("pseudonymise"),
                 "generalise_dates": _ref("generalise_dates"),
                 "require_consent": _ref("require_consent"),
+                "seal_evidence": _ref("seal_evidence"),
             },
             minProperties=1,
             maxProperties=1,
@@ -334,6 +335,20 @@ def _obligation_defs() -> dict[str, Schema]:
             ["to"],
         ),
         "require_consent": consent,
+        "seal_evidence": _object(
+            "seal_evidence obligation",
+            "The body as received is encrypted to a regulator's public key (HPKE, RFC 9180) and kept beside the "
+            "audit record, which commits to its digest; only that regulator can open it (gateway audit unseal).",
+            {
+                "for": {
+                    "description": "The name of a regulator's public key the gateway holds "
+                    "(keys/evidence/<name>.pub), never the key.",
+                    "type": "string",
+                    "pattern": _KEY,
+                }
+            },
+            ["for"],
+        ),
     }
 
 
