@@ -801,7 +801,8 @@ def main_run(args: argparse.Namespace) -> int:
         print(f"\nunloaded: one client, sequential requests, {_kb(len(bodies[SIZES[0]]))}\n{unloaded_report(unloaded)}")
         errors = error_summary([*loaded, *unloaded])
         print(f"\nerrors:\n{errors}" if errors else "\nerrors: none (every gateway answer was 200 with allow)")
-        print(f"\naudit: {_audit_line(summary)}; chain verified: {verify_file(data_dir / 'audit.sqlite3')} records")
+        verified = verify_file(data_dir / "audit.sqlite3").records
+        print(f"\naudit: {_audit_line(summary)}; chain and tree verified: {verified} records")
     if profiled is not None:
         stats_file, transfers = profiled
         print(f"\ngateway profile (1 KB, {CONCURRENCIES[0]} clients, {args.duration:g} s):")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import sys
 import time
@@ -15,12 +16,21 @@ from pathlib import Path
 import jwt
 from aiohttp import web
 
+from gateway.audit.export import render_report, verify_export
+from gateway.audit.note import NoteInvalid, NoteVerifier
 from gateway.classify import Classifier
 from gateway.classify.age import flag_minors
 from gateway.classify.report import finding_objects, summary_object
 from gateway.config import load_config
 from gateway.errors import AuditCorrupt, ConfigError
-from gateway.keys import create_pseudonym_keys, generate_signing_key, new_secret, write_private
+from gateway.keys import (
+    create_checkpoint_key,
+    create_pseudonym_keys,
+    generate_signing_key,
+    load_checkpoint_signer,
+    new_secret,
+    write_private,
+)
 from gateway.policy import tools
 from gateway.policy.context import CORRIDOR_TIME
 from gateway.policy.load import load_policy
@@ -125,10 +135,98 @@ def _add_policy_sign(policy: argparse._SubParsersAction[argparse.ArgumentParser]
     sign.set_defaults(func=_policy_sign)
 
 
+def _verifier_key(text: str) -> NoteVerifier:
+    """A verifier key given as its text (``name+hash+base64``) or as a file holding it."""
+    path = Path(text)
+    if "+" not in text or path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise ConfigError(
+                f"--key: neither a verifier key (name+hash+base64) nor a readable file: {e.strerror}"
+            ) from e
+    try:
+        return NoteVerifier.parse(text)
+    except NoteInvalid as e:
+        raise ConfigError(f"--key: {e}") from e
+
+
 def _audit_verify(args: argparse.Namespace) -> int:
-    db = Path(args.db) if args.db else load_config(Path(args.config)).audit_db
-    count = verify_file(db)
-    print(f"audit trail verified: {count} records")
+    """Offline: an export against its checkpoint and the key; or a local log file from its records up."""
+    if args.export:
+        if not args.key:
+            raise ConfigError("verifying an export needs --key, the gateway's verifier key (gateway keys show)")
+        return _verify_export(args)
+    if not (args.db or args.config):
+        raise ConfigError("give an export file, or --config / --db for the gateway's own log file")
+    verifier = _verifier_key(args.key) if args.key else None
+    if args.config:
+        config = load_config(Path(args.config))
+        db = config.audit_db
+        if verifier is None and config.checkpoint_key.exists():
+            verifier = load_checkpoint_signer(config.checkpoint_key, config.audit.origin).verifier
+    else:
+        db = Path(args.db)
+    result = verify_file(db, verifier)
+    signed = "signatures checked" if verifier else "signatures not checked (no --key)"
+    print(
+        f"audit trail verified: {result.records} records, root {base64.b64encode(result.root).decode()}, "
+        f"{result.checkpoints} stored checkpoints match ({signed})"
+    )
+    return 0
+
+
+def _verify_export(args: argparse.Namespace) -> int:
+    verifier = _verifier_key(args.key)
+    trusted = _trusted_checkpoint(args.checkpoint) if args.checkpoint else None
+    try:
+        with open(args.export, encoding="utf-8", newline="") as lines:
+            report = verify_export(lines, [verifier], trusted)
+    except UnicodeDecodeError as e:
+        raise AuditCorrupt(f"{args.export}: not UTF-8 text at byte {e.start} of a line") from e
+    print(render_report(report))
+    return 0 if report.ok else 1
+
+
+def _audit_keygen(args: argparse.Namespace) -> int:
+    from gateway.evidence import keygen  # noqa: PLC0415 - key generation only for this command
+
+    return keygen(Path(args.private), Path(args.public))
+
+
+def _audit_unseal(args: argparse.Namespace) -> int:
+    from gateway.evidence import unseal_file  # noqa: PLC0415
+
+    return unseal_file(
+        Path(args.blob), Path(args.key), args.decision_id, Path(args.output) if args.output else sys.stdout.buffer
+    )
+
+
+def _audit_watch(args: argparse.Namespace) -> int:
+    from gateway.web.witness_client import run_watch  # noqa: PLC0415 - the HTTP client only for this command
+
+    return run_watch(args)
+
+
+def _trusted_checkpoint(path: str) -> str:
+    """A signed checkpoint from a file: the note itself, or a witness's state file (``gateway audit watch``)."""
+    text = Path(path).read_text(encoding="utf-8")
+    if text.lstrip().startswith("{"):
+        try:
+            note = json.loads(text)["note"]
+        except (ValueError, KeyError, TypeError) as e:
+            raise ConfigError(f"{path}: a JSON file here is a witness state with a 'note'") from e
+        if not isinstance(note, str):
+            raise ConfigError(f"{path}: the witness state's 'note' is not text")
+        return note
+    return text
+
+
+def _keys_show(args: argparse.Namespace) -> int:
+    """Print the verifier key of the log's checkpoints, as regulators pass it to `gateway audit verify --key`."""
+    config = load_config(Path(args.config))
+    signer = load_checkpoint_signer(config.checkpoint_key, config.audit.origin)
+    print(signer.verifier.vkey)
     return 0
 
 
@@ -148,6 +246,8 @@ def _keys_init(args: argparse.Namespace) -> int:
         config.auth.jwks_file.parent.mkdir(parents=True, exist_ok=True)
         config.auth.jwks_file.write_text(json.dumps(key.jwks(), indent=2) + "\n", encoding="utf-8")
         created += [config.token_signing_file, config.auth.jwks_file]
+    if create_checkpoint_key(config.checkpoint_key, config.audit.origin):
+        created.append(config.checkpoint_key)
     policy = load_policy(config.policy_dir)
     created += create_pseudonym_keys(config.audit_hmac_key_file.parent, policy.pseudonym_keys)
     for path in created:
@@ -230,6 +330,46 @@ def _policy_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _add_policy_sign(policy)
 
 
+def _audit_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``gateway audit ...``: the regulators' tools."""
+    audit = sub.add_parser("audit", help="regulators' audit tools").add_subparsers(dest="action", required=True)
+    verify = audit.add_parser(
+        "verify",
+        help="verify an export offline against its checkpoint and the gateway's key, or a local audit log file",
+    )
+    verify.add_argument("export", nargs="?", help="an export (JSON lines from GET /v1/audit/export)")
+    verify.add_argument("--key", help="the verifier key (name+hash+base64, or a file holding it): gateway keys show")
+    verify.add_argument(
+        "--checkpoint", help="a signed checkpoint you kept (e.g. a witness's): the export must match it"
+    )
+    where = verify.add_mutually_exclusive_group()
+    where.add_argument("--config", help="verify this gateway's own log file (chain, tree, stored checkpoints)")
+    where.add_argument("--db", help="verify this audit log file")
+    verify.set_defaults(func=_audit_verify)
+
+    watch = audit.add_parser(
+        "watch", help="witness the audit log: keep its last checkpoint, alarm on a fork or rollback"
+    )
+    watch.add_argument("url", help="the gateway's base URL, e.g. http://127.0.0.1:8080")
+    watch.add_argument("--key", required=True, help="the log's verifier key (name+hex id+base64 key)")
+    watch.add_argument("--state", required=True, help="the witness's state file (JSON), created on first sight")
+    watch.add_argument("--token", help="a bearer token, if the gateway asks for one")
+    watch.add_argument("--interval", type=float, help="check again every this many seconds, until an alarm or Ctrl-C")
+    watch.add_argument("--once", action="store_true", help="a single check even with --interval")
+    watch.set_defaults(func=_audit_watch)
+
+    keygen = audit.add_parser("keygen", help="regulators: make the X25519 key pair that sealed evidence is sealed to")
+    keygen.add_argument("--private", required=True, help="where to write the private key (PEM, mode 0600)")
+    keygen.add_argument("--public", required=True, help="where to write the public key (PEM) for the gateway")
+    keygen.set_defaults(func=_audit_keygen)
+    unseal = audit.add_parser("unseal", help="regulators: open sealed evidence with your private key")
+    unseal.add_argument("blob", help="the sealed blob (GET /v1/audit/records/{index}/evidence)")
+    unseal.add_argument("--key", required=True, help="your X25519 private key (PEM)")
+    unseal.add_argument("--decision-id", required=True, help="the decision id of the record the blob belongs to")
+    unseal.add_argument("-o", "--output", help="write the body to this new file (mode 0600) instead of stdout")
+    unseal.set_defaults(func=_audit_unseal)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gateway", description="Cross-border data gateway (SIP - Singapore).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -258,17 +398,15 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--on", help="the day ages are counted on, YYYY-MM-DD (default: today in UTC+8)")
     classify.set_defaults(func=_classify)
 
-    audit = sub.add_parser("audit", help="regulators' audit tools").add_subparsers(dest="action", required=True)
-    verify = audit.add_parser("verify", help="verify the audit trail's hash chain")
-    where = verify.add_mutually_exclusive_group(required=True)
-    where.add_argument("--config")
-    where.add_argument("--db")
-    verify.set_defaults(func=_audit_verify)
+    _audit_parsers(sub)
 
     keys = sub.add_parser("keys", help="key material").add_subparsers(dest="action", required=True)
     init = keys.add_parser("init", help="create the keys a configuration names, if missing")
     init.add_argument("--config", required=True)
     init.set_defaults(func=_keys_init)
+    show = keys.add_parser("show", help="print the verifier key of the audit log's checkpoints (name+hash+key)")
+    show.add_argument("--config", required=True)
+    show.set_defaults(func=_keys_show)
 
     token = sub.add_parser("token", help="mint a local test token with the configured signing key")
     token.add_argument("--config", required=True)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from gateway.policy.source import Reader, child, load_yaml
 
-__all__ = ["AuthConfig", "Config", "Limits", "PolicySignature", "Route", "load_config"]
+__all__ = ["AuditConfig", "AuthConfig", "Config", "Limits", "PolicySignature", "Route", "load_config"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,14 @@ class PolicySignature:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditConfig:
+    """The audit log's name in its checkpoints, and how often a checkpoint is signed while records arrive."""
+
+    origin: str = "sip-sg-gateway.example/audit"
+    checkpoint_interval_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     host: str
     port: int
@@ -65,10 +73,22 @@ class Config:
     source: str = ""
     shadow_policy_dir: Path | None = None  # a policy that decides beside the live one and is never enforced
     policy_signature: PolicySignature = field(default_factory=PolicySignature)
+    audit: AuditConfig = field(default_factory=AuditConfig)
+    checkpoint_key_file: Path | None = None  # default: checkpoint.key beside the audit HMAC key
 
     @property
     def audit_db(self) -> Path:
         return self.data_dir / "audit.sqlite3"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Where the gateway's own keys live: the audit HMAC key's directory."""
+        return self.audit_hmac_key_file.parent
+
+    @property
+    def checkpoint_key(self) -> Path:
+        """The Ed25519 key that signs the log's checkpoints (Go's signed-note text form)."""
+        return self.checkpoint_key_file or self.keys_dir / "checkpoint.key"
 
 
 def _path(r: Reader, pointer: str, base: Path) -> Path:
@@ -89,6 +109,18 @@ def _signature(r: Reader, base: Path) -> PolicySignature:
         return PolicySignature(required=required)
     keys = r.strings("/policy_signature/public_keys")
     return PolicySignature(required, tuple((base / key).resolve() for key in keys))
+
+
+def _audit(r: Reader) -> AuditConfig:
+    r.mapping("/audit", allowed={"origin", "checkpoint_interval_seconds"}, required=False)
+    d = AuditConfig()
+    origin = r.string("/audit/origin", default=d.origin)
+    if not origin or any(c.isspace() or c == "+" for c in origin) or not origin.isprintable():
+        raise r.doc.error("/audit/origin", "a log origin is printable, without spaces or '+' (e.g. host/path)")
+    interval = r.number("/audit/checkpoint_interval_seconds", default=d.checkpoint_interval_seconds)
+    if not 0.1 <= interval <= 86400:
+        raise r.doc.error("/audit/checkpoint_interval_seconds", "must be between 0.1 and 86400 seconds")
+    return AuditConfig(origin, interval)
 
 
 def _route(r: Reader, name: str) -> Route:
@@ -130,13 +162,14 @@ def load_config(path: Path) -> Config:
             "routes",
             "limits",
             "telemetry",
+            "audit",
         },
     )
     r.mapping("/listen", allowed={"host", "port"})
     r.mapping(
         "/auth", allowed={"jwks_file", "issuer", "audience", "roles_claim", "organisation_claim", "leeway_seconds"}
     )
-    r.mapping("/keys", allowed={"audit_hmac_file", "token_signing_file"})
+    r.mapping("/keys", allowed={"audit_hmac_file", "token_signing_file", "checkpoint_signing_file"})
     r.mapping("/limits", allowed=set(Limits.__dataclass_fields__), required=False)
     r.mapping("/telemetry", allowed={"traces"}, required=False)
     d = Limits()
@@ -177,4 +210,8 @@ def load_config(path: Path) -> Config:
         source=str(path),
         shadow_policy_dir=_directory(r, "/shadow_policy", base) if r.at("/shadow_policy") is not None else None,
         policy_signature=_signature(r, base),
+        audit=_audit(r),
+        checkpoint_key_file=(
+            _path(r, "/keys/checkpoint_signing_file", base) if r.at("/keys/checkpoint_signing_file") else None
+        ),
     )

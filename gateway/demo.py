@@ -13,6 +13,7 @@ import json
 import logging
 import tempfile
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,15 @@ import aiohttp
 from aiohttp import web
 
 from gateway.cli import mint_token
-from gateway.config import AuthConfig, Config, Limits, Route
-from gateway.keys import SigningKey, generate_signing_key, new_secret, write_private
+from gateway.config import AuditConfig, AuthConfig, Config, Limits, Route
+from gateway.keys import (
+    SigningKey,
+    create_checkpoint_key,
+    generate_signing_key,
+    load_checkpoint_signer,
+    new_secret,
+    write_private,
+)
 from gateway.pipeline import SENDER_ROLE
 from gateway.stores.sqlite_audit import verify_file
 from gateway.telemetry import configure_logging
@@ -128,28 +136,34 @@ async def _start(app: web.Application, port: int) -> tuple[web.AppRunner, int]:
 
 
 def write_loopback_keys(data_dir: Path, key: SigningKey) -> None:
-    """The JWKS holding ``key`` and, if missing, an audit HMAC key, under ``data_dir/keys``."""
+    """The JWKS holding ``key`` and, if missing, an audit HMAC key and a checkpoint key, under ``data_dir/keys``."""
     keys = data_dir / "keys"
     keys.mkdir(parents=True, exist_ok=True)
     (keys / "jwks.json").write_text(json.dumps(key.jwks()), encoding="utf-8")
     if not (keys / "audit-hmac.key").exists():
         write_private(keys / "audit-hmac.key", new_secret().hex().encode())
+    create_checkpoint_key(keys / "checkpoint.key", AuditConfig().origin)
+
+
+def loopback_token(key: SigningKey, *, roles: Sequence[str], subject: str, ttl: int, org: str = EXPORTER) -> str:
+    """A token from the loopback issuer (``key``) for ``org`` with ``roles``."""
+    return mint_token(
+        key.private_pem,
+        key.kid,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        organisation=org,
+        subject=subject,
+        roles=roles,
+        ttl=ttl,
+    )
 
 
 def new_loopback_identity(data_dir: Path, *, subject: str, ttl: int) -> str:
     """Fresh keys under ``data_dir`` (as :func:`write_loopback_keys`) and a token for the demo exporter."""
     key = generate_signing_key()
     write_loopback_keys(data_dir, key)
-    return mint_token(
-        key.private_pem,
-        key.kid,
-        issuer=ISSUER,
-        audience=AUDIENCE,
-        organisation=EXPORTER,
-        subject=subject,
-        roles=[SENDER_ROLE],
-        ttl=ttl,
-    )
+    return loopback_token(key, roles=[SENDER_ROLE], subject=subject, ttl=ttl)
 
 
 def loopback_config(
@@ -244,14 +258,20 @@ async def run_demo(*, serve: bool = False, port: int = 8080, data_dir: str | Non
         folder = Path(data_dir) if data_dir else Path(tmp)
         received: list[Any] = []
         recipient, recipient_port = await _start(_recipient_app(received), 0)
-        token = new_loopback_identity(folder, subject="hr-sync", ttl=3600)
+        issuer = generate_signing_key()
+        write_loopback_keys(folder, issuer)
+        tokens = {
+            role: loopback_token(issuer, roles=[role], subject=f"demo-{role}", ttl=8 * 3600, org=org)
+            for role, org in _DEMO_ROLES.items()
+        }
         config = loopback_config(folder, f"http://127.0.0.1:{recipient_port}", port=port if serve else 0)
         gateway, gateway_port = await _start(build_app(config), config.port)
         url = f"http://127.0.0.1:{gateway_port}"
+        vkey = load_checkpoint_signer(config.checkpoint_key, config.audit.origin).verifier.vkey
         try:
             if serve:
-                return await _serve_forever(url, token)
-            rows, why = await _play(url, token)
+                return await _serve_forever(url, tokens, vkey)
+            rows, why = await _play(url, tokens[SENDER_ROLE])
         finally:
             await gateway.cleanup()
             await recipient.cleanup()
@@ -262,21 +282,42 @@ async def run_demo(*, serve: bool = False, port: int = 8080, data_dir: str | Non
         masked = next((doc for doc in received if isinstance(doc, dict) and "mobile" in doc), None)
         if masked is not None:
             print(f"\nThe recipient received the contact card as: {json.dumps(masked, ensure_ascii=False)}")
-        count = verify_file(config.audit_db)
+        count = verify_file(config.audit_db).records
         print(f"\naudit trail verified: {count} records")
         return 0
 
 
-async def _serve_forever(url: str, token: str) -> int:
+_DEMO_ROLES = {SENDER_ROLE: EXPORTER, "regulator": "sip-administration", "operator": "sip-gateway-operations"}
+
+
+async def _serve_forever(url: str, tokens: dict[str, str], vkey: str) -> int:
     body = json.dumps({"employee_no": "E-10293", "mobile": "13800138000", "email": "wang.fang@example.com"})
     print(
         textwrap.dedent(f"""\
-        The demo gateway is listening on {url} (demo recipient behind it). Try:
+        The demo gateway is listening on {url} (a demo recipient behind it).
 
+        Verifier key of its audit checkpoints (gateway audit verify --key ...):
+          {vkey}
+
+        Tokens (8 hours):
+          ENTERPRISE={tokens[SENDER_ROLE]}
+          REGULATOR={tokens["regulator"]}
+          OPERATOR={tokens["operator"]}
+
+        Send a transfer as the enterprise:
           curl -si {url}/transfer/sg-hr/employees \\
-            -H 'Authorization: Bearer {token}' \\
+            -H "Authorization: Bearer $ENTERPRISE" \\
             -H 'Content-Type: application/json' -H 'Gateway-Purpose: payroll' \\
             -d '{body}'
+
+        Read the trail as the regulator:
+          curl -s {url}/v1/audit/checkpoint
+          curl -s -H "Authorization: Bearer $REGULATOR" '{url}/v1/audit/records?limit=5'
+          curl -s -H "Authorization: Bearer $REGULATOR" {url}/v1/audit/export > export.jsonl
+          gateway audit verify export.jsonl --key '{vkey}'
+
+        See the running policy as the operator:
+          curl -s -H "Authorization: Bearer $OPERATOR" {url}/v1/admin/policy
 
         Press Ctrl-C to stop."""),
         flush=True,

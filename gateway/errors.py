@@ -82,6 +82,14 @@ PROBLEMS: dict[str, ProblemKind] = {
     "upstream-timeout": ProblemKind(
         504, "Recipient timed out", "The recipient did not answer in time; it may or may not have received the data."
     ),
+    "query-invalid": ProblemKind(
+        400, "Query parameter invalid", "Correct the parameter named in the detail; GET /openapi.json describes each."
+    ),
+    "record-not-found": ProblemKind(
+        404,
+        "No such audit record",
+        "The index is beyond the log, or the record belongs to another exporter (an enterprise sees its own only).",
+    ),
     "policy-invalid": ProblemKind(
         422,
         "Policy candidate refused",
@@ -162,7 +170,7 @@ class AuditCorrupt(GatewayError):
 
     kind = "audit-corrupt"
 
-    def __init__(self, detail: str, *, index: int, want: str = "", got: str = "") -> None:
+    def __init__(self, detail: str, *, index: int | None = None, want: str = "", got: str = "") -> None:
         super().__init__(detail)
         self.index = index
         self.want = want

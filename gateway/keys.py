@@ -1,4 +1,4 @@
-"""Key material: Ed25519 token-signing keys as JWKS, and the HMAC key for subject hashes.
+"""Key material: Ed25519 token-signing keys as JWKS, the HMAC key for subject hashes, the checkpoint signing key.
 
 Keys are generated with ``cryptography`` and written with owner-only permissions. The key id is the RFC 7638
 JWK thumbprint, so it is derived from the key and cannot drift from it.
@@ -17,12 +17,15 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from gateway.audit.note import NoteInvalid, NoteSigner
 from gateway.errors import ConfigError
 
 __all__ = [
     "SigningKey",
+    "create_checkpoint_key",
     "create_pseudonym_keys",
     "generate_signing_key",
+    "load_checkpoint_signer",
     "load_pseudonym_keys",
     "load_secret",
     "new_secret",
@@ -115,3 +118,30 @@ def create_pseudonym_keys(keys_dir: Path, names: frozenset[str]) -> list[Path]:
             write_private(path, new_secret().hex().encode())
             created.append(path)
     return created
+
+
+def create_checkpoint_key(path: Path, origin: str) -> bool:
+    """Create the log's checkpoint signing key for ``origin`` if it is missing; whether it was created."""
+    if path.exists():
+        return False
+    write_private(path, (NoteSigner.generate(origin).skey + "\n").encode())
+    return True
+
+
+def load_checkpoint_signer(path: Path, origin: str) -> NoteSigner:
+    """The key that signs checkpoints; its name must be the log's origin, so verifiers can match the two."""
+    if not path.exists():
+        raise ConfigError(
+            "the checkpoint signing key does not exist; `gateway keys init --config ...` creates it", file=str(path)
+        )
+    try:
+        signer = NoteSigner.parse(path.read_text(encoding="ascii").strip())
+    except (OSError, UnicodeDecodeError, NoteInvalid) as e:
+        raise ConfigError(f"cannot read the checkpoint signing key: {e}", file=str(path)) from e
+    if signer.name != origin:
+        raise ConfigError(
+            f"the checkpoint key is named {signer.name!r} but the log's origin is {origin!r}: "
+            "set audit.origin to the key's name, or create a key for the new origin",
+            file=str(path),
+        )
+    return signer

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import structlog
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from opentelemetry.trace import Tracer
 
 from gateway.audit.record import (
@@ -23,6 +24,7 @@ from gateway.audit.record import (
     outcome_record,
     rejection_record,
 )
+from gateway.audit.seal import key_id, seal, seal_digest
 from gateway.auth import TokenVerifier
 from gateway.classify import scrub_text
 from gateway.classify.age import flag_minors
@@ -35,7 +37,7 @@ from gateway.policy.compiled import CompiledPolicy, Recipient
 from gateway.policy.context import CORRIDOR_TIME
 from gateway.policy.decide import decide
 from gateway.policy.facts import facts_of_this_transfer
-from gateway.policy.obligations import apply_edits, drop_subjects, plan_edits
+from gateway.policy.obligations import Edit, apply_edits, drop_subjects, plan_edits
 from gateway.policy.shadow import ShadowStats
 from gateway.ports import AuditLog, BodySource, Clock, Upstream, UpstreamRequest
 from gateway.problems import MEDIA_TYPE, problem_document
@@ -62,6 +64,7 @@ class Gateway:
     subject_key: bytes = field(repr=False)
     new_id: Callable[[], str]
     pseudonym_keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    evidence_keys: Mapping[str, X25519PublicKey] = field(default_factory=dict)  # regulators' keys, by policy name
     shadow: CompiledPolicy | None = None  # a candidate evaluated beside the live policy, never enforced
     shadow_stats: ShadowStats | None = None
     tracer: Tracer | None = None  # spans per step only when tracing is configured; no-op spans still cost
@@ -153,19 +156,10 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         edits = plan_edits(classification, decision.obligations, doc, decision.dropped) if decision.allowed else ()
     if shadow is not None:
         _shadow_decision(gw, shadow, decision, transfer, classification, facts, now)
-    record = decision_record(
-        transfer,
-        classification=classification,
-        decision=decision,
-        edits=edits,
-        subject_key=gw.subject_key,
-        request_digest=body_digest(raw),
-        request_bytes=len(raw),
-        recipient_name=recipient.name if recipient else None,
-    )
+    leaf, sealed = _decision_leaf(gw, transfer, recipient, classification, decision, edits, raw)
     try:
         with _step(gw, "gateway.audit_decision"):
-            index = await gw.audit.append(encode(record))  # (6)
+            index = await gw.audit.append(leaf, sealed=sealed)  # (6)
     except AuditUnavailable as e:
         return _problem(e.kind, e.detail, decision_id, transfer=transfer, classification=classification)
     if not decision.allowed:
@@ -186,9 +180,9 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         with _step(gw, "gateway.forward"):
             response = await gw.upstream.send(UpstreamRequest(req.method, target, headers, forwarded))  # (8)
     except UpstreamFailed as e:
-        _audit_outcome(gw, decision_id, started, e.status, forwarded, None, e.kind)  # (9) the fault
+        _audit_outcome(gw, transfer, started, e.status, forwarded, None, e.kind)  # (9) the fault
         return _problem(e.kind, e.detail, decision_id, transfer=transfer, classification=classification, index=index)
-    _audit_outcome(gw, decision_id, started, response.status, forwarded, len(response.body), None)  # (9)
+    _audit_outcome(gw, transfer, started, response.status, forwarded, len(response.body), None)  # (9)
     return Answer(  # (10)
         status=response.status,
         body=response.body,
@@ -215,6 +209,35 @@ async def refuse(gw: Gateway, req: IncomingRequest, error: Overloaded) -> Answer
     except AuditUnavailable as e:
         _log.warning("audit_refusal_lost", decision_id=decision_id, problem=e.kind)  # the answer is a 503 anyway
     return replace(_problem(error.kind, error.detail, decision_id), retry_after=error.retry_after)
+
+
+def _decision_leaf(
+    gw: Gateway,
+    transfer: Transfer,
+    recipient: Recipient | None,
+    classification: Classification,
+    decision: Decision,
+    edits: tuple[Edit, ...],
+    raw: bytes,
+) -> tuple[bytes, dict[str, bytes]]:
+    """The decision record's leaf, and the original body sealed for each regulator the policy names (stored beside
+    the record in the same commit; the record holds each blob's digest)."""
+    sealed = {name: seal(raw, gw.evidence_keys[name], aad=transfer.decision_id.encode()) for name in decision.seal_for}
+    record = decision_record(
+        transfer,
+        classification=classification,
+        decision=decision,
+        edits=edits,
+        subject_key=gw.subject_key,
+        request_digest=body_digest(raw),
+        request_bytes=len(raw),
+        recipient_name=recipient.name if recipient else None,
+        evidence=[
+            {"for": name, "key_id": key_id(gw.evidence_keys[name]), "digest": seal_digest(blob)}
+            for name, blob in sealed.items()
+        ],
+    )
+    return encode(record), sealed
 
 
 def _shadow_decision(
@@ -392,16 +415,20 @@ def _problem(
 
 def _audit_outcome(
     gw: Gateway,
-    decision_id: str,
+    transfer: Transfer,
     started: float,
     status: int,
     forwarded: bytes,
     response_bytes: int | None,
     fault: str | None,
 ) -> None:
+    decision_id = transfer.decision_id
     record = outcome_record(
         decision_id=decision_id,
         time=gw.clock.now(),
+        exporter=transfer.principal.organisation,
+        route=transfer.route,
+        recipient=transfer.recipient,
         status=status,
         forwarded_digest=body_digest(forwarded),
         forwarded_bytes=len(forwarded),

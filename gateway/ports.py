@@ -13,8 +13,9 @@ __all__ = ["AuditLog", "BodySource", "Clock", "Upstream", "UpstreamRequest", "Up
 class AuditLog(Protocol):
     """Append-only store of audit records (canonical JSON leaves)."""
 
-    async def append(self, leaf: bytes) -> int:
-        """Make ``leaf`` durable and return its index; raise :class:`gateway.errors.AuditUnavailable` if not."""
+    async def append(self, leaf: bytes, *, sealed: Mapping[str, bytes] | None = None) -> int:
+        """Make ``leaf`` durable, with the evidence ``sealed`` for it (regulator key name -> blob) in the same
+        commit, and return its index; raise :class:`gateway.errors.AuditUnavailable` if not."""
         ...
 
     def enqueue(self, leaf: bytes) -> None:

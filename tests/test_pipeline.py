@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +38,7 @@ class FakeAudit:
     journal: Journal
     fail: bool = False
 
-    async def append(self, leaf: bytes) -> int:
+    async def append(self, leaf: bytes, *, sealed: Mapping[str, bytes] | None = None) -> int:
         if self.fail:
             raise AuditUnavailable("disk gone")
         self.journal.events.append(f"append:{json.loads(leaf)['kind']}")

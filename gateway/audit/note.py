@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 __all__ = ["ED25519", "NoteInvalid", "NoteSigner", "NoteVerifier", "open_note", "sign_note"]
 
@@ -109,6 +109,19 @@ class NoteSigner:
         if f"{signer.verifier.key_id:08x}" != hex_id.lower():
             raise NoteInvalid("the signing key's id does not match its name and key")
         return signer
+
+    @classmethod
+    def generate(cls, name: str) -> NoteSigner:
+        """A fresh Ed25519 signing key for ``name``."""
+        _check_name(name)
+        return cls(name, Ed25519PrivateKey.generate())
+
+    @property
+    def skey(self) -> str:
+        """The text form Go's ``note.NewSigner`` reads: ``PRIVATE+KEY+name+hash+base64(0x01 || seed)``."""
+        seed = self.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        encoded = base64.b64encode(bytes([ED25519]) + seed).decode()
+        return f"PRIVATE+KEY+{self.name}+{self.verifier.key_id:08x}+{encoded}"
 
     @property
     def verifier(self) -> NoteVerifier:

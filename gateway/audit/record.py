@@ -97,8 +97,36 @@ def decision_record(
     request_digest: str,
     request_bytes: int,
     recipient_name: str | None,
+    evidence: list[Json] | None = None,
 ) -> dict[str, Json]:
-    """The record written before anything is forwarded (step 6)."""
+    """The record written before anything is forwarded (step 6). ``evidence`` lists the original body's sealed
+    copies stored beside it: for which regulator key (name and id), and the digest of each blob."""
+    record = _decision_fields(
+        transfer,
+        classification=classification,
+        decision=decision,
+        edits=edits,
+        subject_key=subject_key,
+        request_digest=request_digest,
+        request_bytes=request_bytes,
+        recipient_name=recipient_name,
+    )
+    if evidence:
+        record["evidence"] = evidence
+    return record
+
+
+def _decision_fields(
+    transfer: Transfer,
+    *,
+    classification: Classification,
+    decision: Decision,
+    edits: tuple[Edit, ...],
+    subject_key: bytes,
+    request_digest: str,
+    request_bytes: int,
+    recipient_name: str | None,
+) -> dict[str, Json]:
     dropped = frozenset(decision.dropped)
     touched: dict[str, list[str]] = {}
     for e in edits:
@@ -182,6 +210,9 @@ def outcome_record(
     *,
     decision_id: str,
     time: datetime,
+    exporter: str,
+    route: str,
+    recipient: str,
     status: int,
     forwarded_digest: str | None,
     forwarded_bytes: int | None,
@@ -195,6 +226,9 @@ def outcome_record(
         "kind": "outcome",
         "decision_id": decision_id,
         "time": timestamp(time),
+        "exporter": _clean(exporter),
+        "route": route,
+        "recipient": recipient,
         "forwarded": {"digest": forwarded_digest, "bytes": forwarded_bytes},
         "status": status,
         "response_bytes": response_bytes,

@@ -18,18 +18,21 @@ import asyncio
 import fcntl
 import os
 import sqlite3
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 
 from gateway.audit.chain import GENESIS, chain_next, leaf_hash, verify_chain
-from gateway.audit.merkle import completed_nodes, consistency_proof, inclusion_proof, range_hash
+from gateway.audit.checkpoint import Checkpoint
+from gateway.audit.merkle import EMPTY_ROOT, completed_nodes, consistency_proof, inclusion_proof, range_hash
+from gateway.audit.note import NoteInvalid, NoteVerifier, open_note
 from gateway.errors import AuditCorrupt, AuditUnavailable, ConfigError
 
-__all__ = ["SqliteAuditLog", "TreeReader", "read_records", "verify_file"]
+__all__ = ["FileVerified", "SqliteAuditLog", "TreeReader", "read_records", "verify_file"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -43,9 +46,43 @@ CREATE TABLE IF NOT EXISTS nodes (
     hash  BLOB NOT NULL,
     PRIMARY KEY (level, idx)
 ) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS record_index (
+    idx       INTEGER PRIMARY KEY,
+    time      TEXT,
+    kind      TEXT,
+    exporter  TEXT,
+    recipient TEXT,
+    effect    TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS record_index_exporter ON record_index (exporter, idx);
+CREATE INDEX IF NOT EXISTS record_index_recipient ON record_index (recipient, idx);
+CREATE INDEX IF NOT EXISTS record_index_time ON record_index (time);
+CREATE TABLE IF NOT EXISTS evidence (
+    idx       INTEGER NOT NULL,
+    sealed_for TEXT NOT NULL,
+    sealed    BLOB NOT NULL,
+    PRIMARY KEY (idx, sealed_for)
+) STRICT;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    size INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    note TEXT NOT NULL
+) STRICT;
 """
 
-_Pending = tuple[bytes, "asyncio.Future[int] | None"]
+# What the records API filters on, taken from the leaves by SQLite in the commit that adds them (or, for a file
+# written before the table existed, when it is opened). A leaf that is not JSON gets no row and no filter finds it.
+_INDEX_RECORDS = """
+INSERT OR IGNORE INTO record_index (idx, time, kind, exporter, recipient, effect)
+SELECT idx, json_extract(t, '$.time'), json_extract(t, '$.kind'), json_extract(t, '$.exporter'),
+       json_extract(t, '$.recipient'), json_extract(t, '$.effect')
+FROM (SELECT idx, CAST(leaf AS TEXT) AS t FROM records WHERE idx >= ? AND idx < ?)
+WHERE json_valid(t) AND json_type(t) = 'object'
+"""
+
+Sealed = Mapping[str, bytes]  # regulator key name -> the original body sealed to that key
+_Pending = tuple[bytes, Sealed, "asyncio.Future[int] | None"]
+_NOTHING_SEALED: Sealed = {}
 _LINGER_SECONDS = 0.01
 _log = structlog.get_logger("gateway.audit")
 
@@ -91,6 +128,8 @@ class SqliteAuditLog:
         self._idle = asyncio.Event()
         self._idle.set()
         self.batches = 0  # commits made: appends / batches is the mean group size
+        self._accepted = 0  # records submitted and not lost: committed, being committed or pending
+        self._flushes: list[tuple[int, asyncio.Future[None]]] = []
         self._lock: int | None = None
 
     async def open(self) -> None:
@@ -126,6 +165,7 @@ class SqliteAuditLog:
                 )
             self._size, self._head = int(last) + 1, bytes(chain)
         self._frontier = _load_frontier(db, self._size)
+        _index_unindexed(db, self._size)
         return db
 
     @property
@@ -133,20 +173,22 @@ class SqliteAuditLog:
         """Records committed so far."""
         return self._size
 
-    async def append(self, leaf: bytes) -> int:
-        """Append a record and return its index once it is durable; :class:`AuditUnavailable` if it cannot be."""
+    async def append(self, leaf: bytes, *, sealed: Sealed | None = None) -> int:
+        """Append a record (and its sealed evidence, in the same commit) and return its index once it is durable;
+        :class:`AuditUnavailable` if it cannot be."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._submit(leaf, future)
+        self._submit(leaf, sealed or _NOTHING_SEALED, future)
         return await future
 
     def enqueue(self, leaf: bytes) -> None:
         """Append a record with the next commit, without waiting for it."""
-        self._submit(leaf, None)
+        self._submit(leaf, _NOTHING_SEALED, None)
 
-    def _submit(self, leaf: bytes, future: asyncio.Future[int] | None) -> None:
+    def _submit(self, leaf: bytes, sealed: Sealed, future: asyncio.Future[int] | None) -> None:
         if self._db is None:
             raise AuditUnavailable("the audit log is not open")
-        self._pending.append((leaf, future))
+        self._pending.append((leaf, sealed, future))
+        self._accepted += 1
         self._idle.clear()
         self._urgent = self._urgent or future is not None
         self._schedule()
@@ -171,10 +213,10 @@ class SqliteAuditLog:
             return
         batch, self._pending, self._urgent = self._pending, [], False
         loop = asyncio.get_running_loop()
-        self._writing = loop.run_in_executor(self._executor, self._write, [leaf for leaf, _ in batch])
+        self._writing = loop.run_in_executor(self._executor, self._write, [(leaf, sealed) for leaf, sealed, _ in batch])
         self._writing.add_done_callback(lambda done: self._finish(done, batch))
 
-    def _write(self, leaves: list[bytes]) -> int:
+    def _write(self, entries: list[tuple[bytes, Sealed]]) -> int:
         """Runs on the writer thread: chain and commit one batch; returns the index of its first record."""
         db = self._db
         if db is None:
@@ -182,20 +224,25 @@ class SqliteAuditLog:
         first, head, rows = self._size, self._head, []
         frontier = dict(self._frontier)
         nodes: list[tuple[int, int, bytes]] = []
-        for i, leaf in enumerate(leaves):
+        evidence: list[tuple[int, str, bytes]] = []
+        for i, (leaf, sealed) in enumerate(entries):
             head = chain_next(head, leaf)
             rows.append((first + i, leaf, head))
             nodes.extend(_append_to_frontier(frontier, first + i, leaf_hash(leaf)))
+            evidence.extend((first + i, name, blob) for name, blob in sealed.items())
         try:
             db.execute("BEGIN IMMEDIATE")
             db.executemany("INSERT INTO records (idx, leaf, chain) VALUES (?, ?, ?)", rows)
             db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
+            db.execute(_INDEX_RECORDS, (first, first + len(entries)))
+            if evidence:
+                db.executemany("INSERT INTO evidence (idx, sealed_for, sealed) VALUES (?, ?, ?)", evidence)
             db.execute("COMMIT")
         except sqlite3.Error as e:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise AuditUnavailable(f"audit commit failed: {e.__class__.__name__}") from e
-        self._size, self._head, self._frontier = first + len(leaves), head, frontier
+        self._size, self._head, self._frontier = first + len(entries), head, frontier
         self.batches += 1
         return first
 
@@ -203,9 +250,10 @@ class SqliteAuditLog:
         self._writing = None
         error = done.exception()
         if error is not None:
-            lost = sum(1 for _, future in batch if future is None)
+            self._accepted -= len(batch)
+            lost = sum(1 for _, _, future in batch if future is None)
             _log.error("audit_commit_failed", error=error.__class__.__name__, unawaited_records_lost=lost)
-        for offset, (_, future) in enumerate(batch):
+        for offset, (_, _, future) in enumerate(batch):
             if future is None or future.done():
                 continue
             if error is None:
@@ -216,7 +264,47 @@ class SqliteAuditLog:
                     if isinstance(error, AuditUnavailable)
                     else AuditUnavailable(f"audit commit failed: {error.__class__.__name__}")
                 )
+        waiting, self._flushes = self._flushes, []
+        for target, flushed in waiting:
+            if self._size >= min(target, self._accepted):
+                if not flushed.done():
+                    flushed.set_result(None)
+            else:
+                self._flushes.append((target, flushed))
         self._schedule()
+
+    async def flush(self) -> None:
+        """Return once every record accepted so far (enqueued ones included) is committed or lost to a failure."""
+        if self._size >= self._accepted:
+            return
+        flushed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._flushes.append((self._accepted, flushed))
+        self._urgent = True
+        self._schedule()
+        await flushed
+
+    async def tip(self) -> tuple[int, bytes]:
+        """The size and root of the committed tree, read on the writer thread so no commit is half seen."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._tip)
+
+    def _tip(self) -> tuple[int, bytes]:
+        frontier, size = self._frontier, self._size
+        return size, (range_hash(0, size, lambda level, _: frontier[level]) if size else EMPTY_ROOT)
+
+    async def save_checkpoint(self, size: int, time: str, note: str) -> None:
+        """Keep a signed checkpoint, so that the log's history of checkpoints can be served and audited."""
+
+        def save() -> None:
+            if self._db is None:
+                raise AuditUnavailable("the audit log is closed")
+            try:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO checkpoints (size, time, note) VALUES (?, ?, ?)", (size, time, note)
+                )
+            except sqlite3.Error as e:
+                raise AuditUnavailable(f"saving a checkpoint failed: {e.__class__.__name__}") from e
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, save)
 
     async def close(self) -> None:
         """Commit what is queued, then close."""
@@ -242,11 +330,56 @@ def read_records(path: Path) -> Generator[tuple[int, bytes, bytes], None, None]:
             yield int(idx), bytes(leaf), bytes(chain)
 
 
-def verify_file(path: Path) -> int:
-    """Verify the whole chain of an audit file; return the number of records."""
-    with closing(read_records(path)) as rows:
-        count, _ = verify_chain(rows)
-    return count
+@dataclass(frozen=True, slots=True)
+class FileVerified:
+    """What ``gateway audit verify --db`` checked: records, the root of their tree, and stored checkpoints."""
+
+    records: int
+    root: bytes
+    checkpoints: int
+
+
+def verify_file(path: Path, verifier: NoteVerifier | None = None) -> FileVerified:
+    """Verify an audit file from its records up: the hash chain, the stored subtrees against a tree recomputed from
+    the leaves, and every stored checkpoint against the recomputed root at its size (and, given ``verifier``, its
+    signature). :class:`AuditCorrupt` names the first record or checkpoint that does not hold."""
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        checkpoints = dict(db.execute("SELECT size, note FROM checkpoints ORDER BY size").fetchall())
+    frontier: dict[int, bytes] = {}
+    seen = 0
+
+    def check_checkpoint(size: int) -> None:
+        note = checkpoints.get(size)
+        if note is None:
+            return
+        expected = range_hash(0, size, lambda level, _: frontier[level])
+        text = open_note(note, [verifier])[0] if verifier is not None else note[: note.find("\n\n") + 1]
+        if Checkpoint.parse(text).root != expected:
+            raise AuditCorrupt(f"the checkpoint of size {size} does not match the records' tree", index=size - 1)
+
+    def leaves() -> Generator[tuple[int, bytes, bytes], None, None]:
+        nonlocal seen
+        with closing(read_records(path)) as rows:
+            for index, leaf, chain in rows:
+                yield index, leaf, chain
+                _append_to_frontier(frontier, index, leaf_hash(leaf))
+                seen = index + 1
+                check_checkpoint(seen)
+
+    try:
+        count, _ = verify_chain(leaves())
+        if 0 in checkpoints:
+            check_checkpoint(0)
+    except NoteInvalid as e:
+        raise AuditCorrupt(f"a stored checkpoint does not verify: {e}") from e
+    beyond = [size for size in checkpoints if size > count]
+    if beyond:
+        raise AuditCorrupt(f"a checkpoint of size {beyond[0]} is stored, but only {count} records", index=count)
+    root = range_hash(0, count, lambda level, _: frontier[level])
+    with closing(TreeReader(path)) as tree:
+        if count and tree.root(count) != root:
+            raise AuditCorrupt("the stored subtrees do not match the tree of the records; reopen the log to rebuild")
+    return FileVerified(count, root, len(checkpoints))
 
 
 def _append_to_frontier(frontier: dict[int, bytes], index: int, leaf: bytes) -> list[tuple[int, int, bytes]]:
@@ -271,6 +404,16 @@ def _load_frontier(db: sqlite3.Connection, size: int) -> dict[int, bytes]:
                 raise AuditCorrupt(f"the subtree ({level}, {count - 1}) is missing", index=size - 1)
             frontier[level] = bytes(row[0])
     return frontier
+
+
+def _index_unindexed(db: sqlite3.Connection, size: int) -> None:
+    """Fill the records' filter table for records written before it existed (one transaction, once)."""
+    indexed = db.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM record_index").fetchone()[0]
+    if indexed < size:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(_INDEX_RECORDS, (int(indexed), size))
+        db.execute("COMMIT")
+        _log.info("audit_records_indexed", records=size - int(indexed))
 
 
 def _backfill(db: sqlite3.Connection, size: int) -> None:

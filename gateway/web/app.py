@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import time
 import uuid
@@ -11,23 +13,27 @@ from datetime import UTC, datetime
 from functools import partial
 
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from opentelemetry import trace
 
+from gateway.audit.note import NoteSigner
+from gateway.audit.publisher import CheckpointPublisher
 from gateway.auth import TokenVerifier, load_jwks
 from gateway.config import Config
 from gateway.errors import ConfigError
-from gateway.keys import load_pseudonym_keys, load_secret
+from gateway.evidence import load_evidence_keys
+from gateway.keys import load_checkpoint_signer, load_pseudonym_keys, load_secret
 from gateway.pipeline import Gateway
 from gateway.policy.bundle import load_public_keys
 from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.live import Candidate, LivePolicy, Loaded, PolicyLoader
 from gateway.ports import AuditLog
 from gateway.stores.sqlite_audit import SqliteAuditLog
-from gateway.web import admin, handlers
-from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT, LIVE, SIGHUP_RELOAD, InFlight, SighupReload
+from gateway.web import admin, audit_api, handlers
+from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT, LIVE, PUBLISHER, SIGHUP_RELOAD, InFlight, SighupReload
 from gateway.web.upstream import HttpUpstream, new_session
 
-__all__ = ["Prepared", "SystemClock", "build_app", "check_routes", "policy_loader", "prepare"]
+__all__ = ["Keyring", "Prepared", "SystemClock", "build_app", "check_routes", "policy_loader", "prepare"]
 
 
 class SystemClock:
@@ -41,6 +47,18 @@ class SystemClock:
 
 
 @dataclass(slots=True)
+class Keyring:
+    """The keys policies name, shared with the data path: pseudonymisation keys and regulators' evidence keys.
+
+    Keys are read in when a policy is checked: a key read for a candidate that is then refused stays here unused,
+    which is harmless.
+    """
+
+    pseudonym: dict[str, bytes] = field(default_factory=dict, repr=False)
+    evidence: dict[str, X25519PublicKey] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class Prepared:
     """What start-up validates before the server accepts a connection."""
 
@@ -48,8 +66,9 @@ class Prepared:
     verifier: TokenVerifier
     subject_key: bytes
     loader: PolicyLoader
+    checkpoint_signer: NoteSigner
     shadow: Loaded | None = None
-    pseudonym_keys: dict[str, bytes] = field(default_factory=dict, repr=False)
+    keyring: Keyring = field(default_factory=Keyring)
 
     @property
     def policy(self) -> CompiledPolicy:
@@ -67,17 +86,15 @@ def check_routes(config: Config, policy: CompiledPolicy) -> None:
             )
 
 
-def check_policy(config: Config, keyring: dict[str, bytes], policy: CompiledPolicy) -> None:
-    """A policy fits this gateway: its routes are configured, and the pseudonymisation keys it names exist.
-
-    The keys are read into ``keyring`` (the data path's, shared): a key read for a candidate that is then refused
-    stays there unused, which is harmless.
-    """
+def check_policy(config: Config, keyring: Keyring, policy: CompiledPolicy) -> None:
+    """A policy fits this gateway: its routes are configured, and the keys it names (pseudonymisation keys,
+    regulators' public keys for sealed evidence) exist."""
     check_routes(config, policy)
-    keyring.update(load_pseudonym_keys(config.audit_hmac_key_file.parent, policy.pseudonym_keys))
+    keyring.pseudonym.update(load_pseudonym_keys(config.keys_dir, policy.pseudonym_keys))
+    keyring.evidence.update(load_evidence_keys(config.keys_dir, policy.evidence_keys))
 
 
-def policy_loader(config: Config, keyring: dict[str, bytes]) -> PolicyLoader:
+def policy_loader(config: Config, keyring: Keyring) -> PolicyLoader:
     """How start-up and every reload load a policy: valid, fits the gateway, signed when the configuration says so."""
     signature = config.policy_signature
     trusted = load_public_keys(signature.public_keys) if signature.required else None
@@ -89,7 +106,7 @@ def _loaded(candidate: Candidate) -> Loaded:
 
 
 def prepare(config: Config) -> Prepared:
-    keyring: dict[str, bytes] = {}
+    keyring = Keyring()
     loader = policy_loader(config, keyring)
     live = _loaded(loader.load(config.policy_dir))
     shadow = _loaded(loader.load(config.shadow_policy_dir)) if config.shadow_policy_dir is not None else None
@@ -101,7 +118,8 @@ def prepare(config: Config) -> Prepared:
         organisation_claim=config.auth.organisation_claim,
         leeway=config.auth.leeway_seconds,
     )
-    return Prepared(live, verifier, load_secret(config.audit_hmac_key_file), loader, shadow, keyring)
+    signer = load_checkpoint_signer(config.checkpoint_key, config.audit.origin)
+    return Prepared(live, verifier, load_secret(config.audit_hmac_key_file), loader, signer, shadow, keyring)
 
 
 def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup: bool = True) -> web.Application:
@@ -128,15 +146,24 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
             clock=SystemClock(),
             subject_key=prepared.subject_key,
             new_id=lambda: str(uuid.uuid4()),
-            pseudonym_keys=prepared.pseudonym_keys,
+            pseudonym_keys=prepared.keyring.pseudonym,
+            evidence_keys=prepared.keyring.evidence,
             tracer=trace.get_tracer("gateway.pipeline") if config.traces != "none" else None,
         )
         app[GATEWAY] = gw
+        publisher = CheckpointPublisher(
+            sqlite_log, prepared.checkpoint_signer, gw.clock, config.audit.checkpoint_interval_seconds
+        )
+        app[PUBLISHER] = publisher
+        publishing = asyncio.get_running_loop().create_task(publisher.run())
         app[LIVE] = LivePolicy(gw, prepared.loader, prepared.live, prepared.shadow, shadow_dir=config.shadow_policy_dir)
         # What start-up made (modules, the compiled policy, keys) lives as long as the process: keep it out of the
         # collector's full passes, which otherwise walk it again and again under load.
         gc.freeze()
         yield
+        publishing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await publishing
         await session.close()
         await sqlite_log.close()
 
@@ -147,4 +174,5 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
     app[IN_FLIGHT] = InFlight(config.limits.max_in_flight)
     handlers.add_routes(app)
     admin.add_admin_routes(app)
+    audit_api.add_audit_routes(app)
     return app

@@ -6,6 +6,7 @@ from typing import Any
 
 from gateway import __version__
 from gateway.errors import PROBLEMS
+from gateway.web.openapi_audit import AUDIT_PATHS, AUDIT_SCHEMAS
 
 __all__ = ["OPENAPI"]
 
@@ -164,6 +165,7 @@ OPENAPI: dict[str, Any] = {
                     "shadow_changed": {"type": "boolean"},
                 },
             },
+            **AUDIT_SCHEMAS,
         },
     },
     "paths": {
@@ -256,6 +258,7 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        **AUDIT_PATHS,
         "/problems/{kind}": {
             "get": {
                 "summary": "What a problem type means.",

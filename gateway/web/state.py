@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.audit.publisher import CheckpointPublisher
 from gateway.pipeline import Gateway
 from gateway.policy.live import LivePolicy
 from gateway.stores.sqlite_audit import SqliteAuditLog
 
-__all__ = ["AUDIT", "GATEWAY", "IN_FLIGHT", "LIVE", "SIGHUP_RELOAD", "InFlight", "SighupReload"]
+__all__ = ["AUDIT", "GATEWAY", "IN_FLIGHT", "LIVE", "PUBLISHER", "SIGHUP_RELOAD", "InFlight", "SighupReload"]
 
 GATEWAY = web.AppKey("gateway", Gateway)
 AUDIT = web.AppKey("audit", SqliteAuditLog)
 LIVE = web.AppKey("live_policy", LivePolicy)
+PUBLISHER = web.AppKey("checkpoint_publisher", CheckpointPublisher)
 
 
 class InFlight:

@@ -119,3 +119,18 @@ def test_text_with_control_characters_is_refused() -> None:
     for text in ("tab\there\n", "no newline", "bell\x07\n"):
         with pytest.raises(NoteInvalid):
             sign_note(text, [signer])
+
+
+def test_signing_keys_are_written_as_go_writes_them() -> None:
+    """Go's skey text round-trips through parse, and a generated key's text parses back to the same key."""
+    go = _vectors()["go_sumdb_note_vectors"]["keys"]["PeterNeumann"]
+    assert NoteSigner.parse(go["skey"]).skey == go["skey"]
+    fresh = NoteSigner.generate("sip-sg-gateway.example/audit")
+    again = NoteSigner.parse(fresh.skey)
+    assert again.verifier.vkey == fresh.verifier.vkey
+    assert again.signature_line("x\n") == fresh.signature_line("x\n")
+
+
+def test_a_key_name_with_a_space_cannot_be_generated() -> None:
+    with pytest.raises(NoteInvalid, match="without spaces"):
+        NoteSigner.generate("two words")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,7 +98,7 @@ class _Audit:
     def __init__(self) -> None:
         self.leaves: list[bytes] = []
 
-    async def append(self, leaf: bytes) -> int:
+    async def append(self, leaf: bytes, *, sealed: Mapping[str, bytes] | None = None) -> int:
         self.leaves.append(leaf)
         return len(self.leaves) - 1
 

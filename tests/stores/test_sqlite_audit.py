@@ -37,7 +37,7 @@ async def test_concurrent_appends_share_commits(tmp_path: Path) -> None:
     leaves = {idx: leaf for idx, leaf, _ in read_records(tmp_path / "a.sqlite3")}
     assert all(leaves[idx] == f'{{"n":{i}}}'.encode() for i, idx in enumerate(indexes))
     await log.close()
-    assert verify_file(tmp_path / "a.sqlite3") == 200
+    assert verify_file(tmp_path / "a.sqlite3").records == 200
 
 
 async def test_enqueued_records_are_flushed_on_close(tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ async def test_enqueued_records_are_flushed_on_close(tmp_path: Path) -> None:
     for i in range(5):
         log.enqueue(f'{{"n":{i}}}'.encode())
     await log.close()
-    assert verify_file(tmp_path / "a.sqlite3") == 5
+    assert verify_file(tmp_path / "a.sqlite3").records == 5
 
 
 async def test_reopen_continues_the_chain(tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ async def test_reopen_continues_the_chain(tmp_path: Path) -> None:
     log = await _open(path)
     assert await log.append(b"second") == 1
     await log.close()
-    assert verify_file(path) == 2
+    assert verify_file(path).records == 2
 
 
 @pytest.mark.parametrize("tamper", ["change", "delete", "swap"])
@@ -97,7 +97,7 @@ async def test_failed_commit_raises_and_appends_nothing(tmp_path: Path) -> None:
     assert await log.append(b"after") == 1
     await log.close()
     assert [leaf for _, leaf, _ in read_records(path)] == [b"kept", b"after"]
-    assert verify_file(path) == 2
+    assert verify_file(path).records == 2
 
 
 async def test_closed_log_refuses_appends(tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ async def test_lone_enqueued_record_is_committed_after_a_short_linger(tmp_path: 
         await asyncio.sleep(0.01)
         if log.size:
             break
-    assert verify_file(path) == 1
+    assert verify_file(path).records == 1
     await log.close()
 
 

@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -297,7 +297,7 @@ async def test_broken_candidate_is_refused_and_serving_goes_on(
 class _FailingAudit:
     """An audit log whose disk is gone."""
 
-    async def append(self, leaf: bytes) -> int:
+    async def append(self, leaf: bytes, *, sealed: Mapping[str, bytes] | None = None) -> int:
         raise AuditUnavailable("disk unavailable")
 
     def enqueue(self, leaf: bytes) -> None:

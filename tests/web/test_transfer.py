@@ -8,7 +8,7 @@ import io
 import json
 import socket
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -386,7 +386,7 @@ async def test_over_capacity_is_refused_at_once(
 class _FailingAudit:
     """An audit log whose disk is gone."""
 
-    async def append(self, leaf: bytes) -> int:
+    async def append(self, leaf: bytes, *, sealed: Mapping[str, bytes] | None = None) -> int:
         raise AuditUnavailable("disk unavailable")
 
     def enqueue(self, leaf: bytes) -> None:
