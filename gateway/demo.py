@@ -21,6 +21,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from gateway.audit.export import render_report, verify_export
+from gateway.audit.note import NoteVerifier
 from gateway.cli import mint_token
 from gateway.config import AuditConfig, AuthConfig, Config, Limits, Route
 from gateway.keys import (
@@ -272,6 +274,7 @@ async def run_demo(*, serve: bool = False, port: int = 8080, data_dir: str | Non
             if serve:
                 return await _serve_forever(url, tokens, vkey)
             rows, why = await _play(url, tokens[SENDER_ROLE])
+            regulator = await _regulator_view(url, tokens["regulator"], vkey)
         finally:
             await gateway.cleanup()
             await recipient.cleanup()
@@ -282,9 +285,24 @@ async def run_demo(*, serve: bool = False, port: int = 8080, data_dir: str | Non
         masked = next((doc for doc in received if isinstance(doc, dict) and "mobile" in doc), None)
         if masked is not None:
             print(f"\nThe recipient received the contact card as: {json.dumps(masked, ensure_ascii=False)}")
+        print("\nThe regulator's view: a fresh signed checkpoint, and the export checked offline with the key")
+        print(f"{vkey}\n")
+        print("\n".join(regulator))
         count = verify_file(config.audit_db).records
         print(f"\naudit trail verified: {count} records")
         return 0
+
+
+async def _regulator_view(url: str, token: str, vkey: str) -> list[str]:
+    """What a regulator does with the trail: ask for a checkpoint, export everything, verify it offline."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession() as client:
+        async with client.post(f"{url}/v1/audit/checkpoint", headers=headers) as response:
+            note = await response.text()
+        async with client.get(f"{url}/v1/audit/export", headers=headers) as response:
+            lines = (await response.text()).splitlines(keepends=True)
+    report = verify_export(lines, [NoteVerifier.parse(vkey)])
+    return [*(f"  {line}" for line in note.splitlines()), "", render_report(report)]
 
 
 _DEMO_ROLES = {SENDER_ROLE: EXPORTER, "regulator": "sip-administration", "operator": "sip-gateway-operations"}
