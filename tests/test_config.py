@@ -33,6 +33,9 @@ limits:
   total_timeout: 5
 telemetry:
   traces: console
+audit:
+  origin: gateway.sip-precision.example/audit
+  checkpoint_interval_seconds: 30
 routes:
   sg-hr:
     upstream: https://api.merlion-people.example/v1/
@@ -115,6 +118,9 @@ INVALID: list[tuple[str, str, str, str, str]] = [
     ("timeout-text", "total_timeout: 5", "total_timeout: soon", "soon", "number >= 0"),
     ("traces-unknown", "traces: console", "traces: jaeger", "jaeger", "'none' or 'console'"),
     ("auth-issuer-empty", "issuer: https://idp.sip-precision.example", "issuer: ''", "issuer: ''", "non-empty"),
+    ("origin-with-space", "origin: gateway.sip-precision.example/audit", "origin: my log", "my log", "without spaces"),
+    ("origin-with-plus", "origin: gateway.sip-precision.example/audit", "origin: a+b", "a+b", "without spaces or '+'"),
+    ("interval-zero", "checkpoint_interval_seconds: 30", "checkpoint_interval_seconds: 0", "seconds: 0", "between 0.1"),
     ("yaml-duplicate-key", "  port: 8443\n", "  port: 8443\n  port: 8444\n", "8444", "duplicate key 'port'"),
 ]
 

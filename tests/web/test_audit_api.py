@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from gateway.audit.note import NoteVerifier
 from gateway.config import Config
 from gateway.keys import SigningKey, load_checkpoint_signer
 from gateway.web.app import build_app
+from gateway.web.witness_client import watch
 from tests.conftest import EMAIL, IDENTIFIERS, MOBILE, RESIDENT_ID, Recipient, make_config
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
@@ -220,8 +222,10 @@ async def test_an_export_verifies_offline_and_holds_no_raw_identifier(trail: Tra
     report = verify_export(lines, [trail.verifier])
     assert report.ok, report.problems
     assert report.size == checkpoint.size == len(lines) - 2
+    _, page = await trail.get("/v1/audit/records", "regulator", limit=1000)
     for identifier in IDENTIFIERS:
         assert identifier not in text
+        assert identifier not in json.dumps(page, ensure_ascii=False)
 
     status, part = await trail.get("/v1/audit/export", "regulator", **{"from": "3", "to": "6"})
     assert verify_export(part.splitlines(keepends=True), [trail.verifier]).ok
@@ -245,3 +249,15 @@ async def test_the_openapi_description_documents_every_audit_endpoint(trail: Tra
         "/v1/audit/export",
     ):
         assert path in spec["paths"], path
+
+
+async def test_a_witness_follows_the_real_gateway(trail: Trail, tmp_path: Path) -> None:
+    """`gateway audit watch` against the gateway itself: first sight, then growth proven consistent."""
+    state = tmp_path / "witness.json"
+    out, err = io.StringIO(), io.StringIO()
+    assert await watch(trail.url, trail.verifier, state, out=out, err=err, session=trail.client) == 0
+    first = json.loads(state.read_text(encoding="utf-8"))["size"]
+    await _fill(trail)
+    assert await watch(trail.url, trail.verifier, state, out=out, err=err, session=trail.client) == 0
+    assert json.loads(state.read_text(encoding="utf-8"))["size"] == first + 7
+    assert "ALARM" not in out.getvalue() + err.getvalue()
