@@ -26,7 +26,7 @@ from pathlib import Path
 
 import structlog
 
-from gateway.audit.chain import GENESIS, chain_next, leaf_hash, verify_chain
+from gateway.audit.chain import GENESIS, chain_next, chain_step, leaf_hash, verify_chain
 from gateway.audit.checkpoint import Checkpoint
 from gateway.audit.merkle import EMPTY_ROOT, completed_nodes, consistency_proof, inclusion_proof, range_hash
 from gateway.audit.note import NoteInvalid, NoteVerifier, open_note
@@ -226,9 +226,10 @@ class SqliteAuditLog:
         nodes: list[tuple[int, int, bytes]] = []
         evidence: list[tuple[int, str, bytes]] = []
         for i, (leaf, sealed) in enumerate(entries):
-            head = chain_next(head, leaf)
+            hashed = leaf_hash(leaf)
+            head = chain_step(head, hashed)
             rows.append((first + i, leaf, head))
-            nodes.extend(_append_to_frontier(frontier, first + i, leaf_hash(leaf)))
+            nodes.extend(_append_to_frontier(frontier, first + i, hashed))
             evidence.extend((first + i, name, blob) for name, blob in sealed.items())
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -247,7 +248,8 @@ class SqliteAuditLog:
         return first
 
     def _finish(self, done: asyncio.Future[int], batch: list[_Pending]) -> None:
-        self._writing = None
+        """Wake the batch's writers; the next commit starts once they have run, so that the records they append
+        in reply ride it together rather than trickling into a commit of their own (which halves the group)."""
         error = done.exception()
         if error is not None:
             self._accepted -= len(batch)
@@ -271,6 +273,10 @@ class SqliteAuditLog:
                     flushed.set_result(None)
             else:
                 self._flushes.append((target, flushed))
+        asyncio.get_running_loop().call_soon(self._release)
+
+    def _release(self) -> None:
+        self._writing = None
         self._schedule()
 
     async def flush(self) -> None:
