@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import base64
 import json
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -207,7 +208,10 @@ def _audit_watch(args: argparse.Namespace) -> int:
 
 def _trusted_checkpoint(path: str) -> str:
     """A signed checkpoint from a file: the note itself, or a witness's state file (``gateway audit watch``)."""
-    text = Path(path).read_text(encoding="utf-8")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not a signed checkpoint (not UTF-8 text)") from e
     if text.lstrip().startswith("{"):
         try:
             note = json.loads(text)["note"]
@@ -425,6 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AuditCorrupt as e:
         print(f"audit trail does NOT verify: {e}", file=sys.stderr)
         return 1
+    except sqlite3.DatabaseError as e:
+        print(f"error: not a readable audit log: {e}", file=sys.stderr)
+        return 2
     except FileNotFoundError as e:
         print(f"error: no such file: {e.filename or e}", file=sys.stderr)
         return 2

@@ -86,4 +86,6 @@ class CheckpointPublisher:
                 await self.publish()
             except AuditUnavailable as e:
                 _log.error("audit_checkpoint_failed", problem=e.kind)
+            except Exception as e:  # noqa: BLE001 - a fault must not end checkpoints for the life of the process
+                _log.exception("audit_checkpoint_fault", error=e.__class__.__name__)
             await asyncio.sleep(self.interval)

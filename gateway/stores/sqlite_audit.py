@@ -128,7 +128,8 @@ class SqliteAuditLog:
         self._idle = asyncio.Event()
         self._idle.set()
         self.batches = 0  # commits made: appends / batches is the mean group size
-        self._accepted = 0  # records submitted and not lost: committed, being committed or pending
+        self._submitted = 0  # records handed to this log since it was opened
+        self._settled = 0  # of those, records whose commit has finished (committed, or lost to a failure)
         self._flushes: list[tuple[int, asyncio.Future[None]]] = []
         self._lock: int | None = None
 
@@ -188,7 +189,7 @@ class SqliteAuditLog:
         if self._db is None:
             raise AuditUnavailable("the audit log is not open")
         self._pending.append((leaf, sealed, future))
-        self._accepted += 1
+        self._submitted += 1
         self._idle.clear()
         self._urgent = self._urgent or future is not None
         self._schedule()
@@ -251,8 +252,8 @@ class SqliteAuditLog:
         """Wake the batch's writers; the next commit starts once they have run, so that the records they append
         in reply ride it together rather than trickling into a commit of their own (which halves the group)."""
         error = done.exception()
+        self._settled += len(batch)
         if error is not None:
-            self._accepted -= len(batch)
             lost = sum(1 for _, _, future in batch if future is None)
             _log.error("audit_commit_failed", error=error.__class__.__name__, unawaited_records_lost=lost)
         for offset, (_, _, future) in enumerate(batch):
@@ -268,11 +269,10 @@ class SqliteAuditLog:
                 )
         waiting, self._flushes = self._flushes, []
         for target, flushed in waiting:
-            if self._size >= min(target, self._accepted):
-                if not flushed.done():
-                    flushed.set_result(None)
-            else:
+            if self._settled < target:
                 self._flushes.append((target, flushed))
+            elif not flushed.done():
+                flushed.set_result(None)
         asyncio.get_running_loop().call_soon(self._release)
 
     def _release(self) -> None:
@@ -280,11 +280,11 @@ class SqliteAuditLog:
         self._schedule()
 
     async def flush(self) -> None:
-        """Return once every record accepted so far (enqueued ones included) is committed or lost to a failure."""
-        if self._size >= self._accepted:
+        """Return once every record submitted so far (enqueued ones included) is committed or lost to a failure."""
+        if self._settled >= self._submitted:
             return
         flushed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._flushes.append((self._accepted, flushed))
+        self._flushes.append((self._submitted, flushed))
         self._urgent = True
         self._schedule()
         await flushed
@@ -349,8 +349,13 @@ def verify_file(path: Path, verifier: NoteVerifier | None = None) -> FileVerifie
     """Verify an audit file from its records up: the hash chain, the stored subtrees against a tree recomputed from
     the leaves, and every stored checkpoint against the recomputed root at its size (and, given ``verifier``, its
     signature). :class:`AuditCorrupt` names the first record or checkpoint that does not hold."""
+    if not path.exists():
+        raise FileNotFoundError(path)
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        checkpoints = dict(db.execute("SELECT size, note FROM checkpoints ORDER BY size").fetchall())
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        # a file written before checkpoints were kept has none to check
+        rows = db.execute("SELECT size, note FROM checkpoints").fetchall() if "checkpoints" in tables else []
+    checkpoints: dict[int, str] = {int(size): str(note) for size, note in rows}
     frontier: dict[int, bytes] = {}
     seen = 0
 
@@ -360,7 +365,8 @@ def verify_file(path: Path, verifier: NoteVerifier | None = None) -> FileVerifie
             return
         expected = range_hash(0, size, lambda level, _: frontier[level])
         text = open_note(note, [verifier])[0] if verifier is not None else note[: note.find("\n\n") + 1]
-        if Checkpoint.parse(text).root != expected:
+        stated = Checkpoint.parse(text)
+        if (stated.size, stated.root) != (size, expected):
             raise AuditCorrupt(f"the checkpoint of size {size} does not match the records' tree", index=size - 1)
 
     def leaves() -> Generator[tuple[int, bytes, bytes], None, None]:
@@ -382,8 +388,10 @@ def verify_file(path: Path, verifier: NoteVerifier | None = None) -> FileVerifie
     if beyond:
         raise AuditCorrupt(f"a checkpoint of size {beyond[0]} is stored, but only {count} records", index=count)
     root = range_hash(0, count, lambda level, _: frontier[level])
-    with closing(TreeReader(path)) as tree:
-        if count and tree.root(count) != root:
+    if count and "nodes" in tables:  # a file from before the subtrees were stored gets them when the gateway opens it
+        with closing(TreeReader(path)) as tree:
+            stored = tree.root(count)
+        if stored != root:
             raise AuditCorrupt("the stored subtrees do not match the tree of the records; reopen the log to rebuild")
     return FileVerified(count, root, len(checkpoints))
 

@@ -160,12 +160,14 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
         # What start-up made (modules, the compiled policy, keys) lives as long as the process: keep it out of the
         # collector's full passes, which otherwise walk it again and again under load.
         gc.freeze()
-        yield
-        publishing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await publishing
-        await session.close()
-        await sqlite_log.close()
+        try:
+            yield
+        finally:
+            publishing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await publishing
+            await session.close()
+            await sqlite_log.close()  # commits the records still queued
 
     app.cleanup_ctx.append(stores_and_session)
     app[SIGHUP_RELOAD] = SighupReload()

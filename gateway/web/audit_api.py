@@ -27,7 +27,8 @@ from aiohttp import web
 from gateway.audit.export import frontier, header_line, record_line, trailer_line
 from gateway.audit.merkle import leaf_hash
 from gateway.audit.record import timestamp
-from gateway.errors import PROBLEMS, RequestRejected
+from gateway.classify import scrub_text
+from gateway.errors import PROBLEMS, AuditUnavailable, RequestRejected
 from gateway.model import Json, Principal
 from gateway.problems import MEDIA_TYPE, problem_document
 from gateway.stores.sqlite_audit_read import AuditReader, RecordFilter
@@ -37,6 +38,7 @@ __all__ = ["ENTERPRISE", "OPERATOR", "REGULATOR", "add_audit_routes"]
 
 REGULATOR, ENTERPRISE, OPERATOR = "regulator", "enterprise", "operator"
 PAGE_DEFAULT, PAGE_MAX = 100, 1000
+_MAX_INDEX = (1 << 63) - 1  # SQLite's largest integer
 EXPORT_CHUNK = 1024
 
 _log = structlog.get_logger("gateway.audit_api")
@@ -68,8 +70,8 @@ def _integer(request: web.Request, name: str, default: int | None = None, *, low
         if default is None:
             raise _Refused("query-invalid", f"the query parameter {name!r} is required")
         return default
-    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) < low:
-        raise _Refused("query-invalid", f"{name} must be a whole number of at least {low}")
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or not low <= int(text) <= _MAX_INDEX:
+        raise _Refused("query-invalid", f"{name} must be a whole number of at least {low}, below 2**63")
     return int(text)
 
 
@@ -79,11 +81,13 @@ def _time(request: web.Request, name: str) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise _Refused("query-invalid", f"{name} must be an RFC 3339 time with a zone, e.g. 2026-11-28T00:00:00Z")
-    return timestamp(moment)
+        if moment.tzinfo is None:
+            raise ValueError("no zone")
+        return timestamp(moment)
+    except (ValueError, OverflowError):  # OverflowError: a moment that is not a UTC time (year 1 at UTC+1)
+        raise _Refused(
+            "query-invalid", f"{name} must be an RFC 3339 time with a zone, e.g. 2026-11-28T00:00:00Z"
+        ) from None
 
 
 async def _read(request: web.Request, work: Callable[[AuditReader], _T]) -> _T:
@@ -131,6 +135,8 @@ def _refusals(handler: Handler) -> Handler:
             kind, detail = e.kind, e.detail
         except _Refused as e:
             kind, detail = e.kind, e.detail
+        except AuditUnavailable as e:  # a checkpoint could not be kept: say so, never a bare 500
+            kind, detail = e.kind, e.detail
         _log.warning("audit_api_refused", path=request.path, problem=kind)
         return _problem(kind, detail)
 
@@ -157,12 +163,21 @@ async def post_checkpoint(request: web.Request) -> web.StreamResponse:
     return web.Response(text=published.note, content_type="text/plain", charset="utf-8")
 
 
+def _organisation(principal: Principal) -> str:
+    """The enterprise's organisation as its records name it. Records store caller-supplied text scrubbed of
+    identifiers, so a claim that scrubbing would change cannot name its own records unambiguously: refused."""
+    if scrub_text(principal.organisation) != principal.organisation:
+        raise RequestRejected("role-missing", "the token's organisation claim holds personal data; it names no records")
+    return principal.organisation
+
+
 def _filter(request: web.Request, principal: Principal) -> RecordFilter:
     exporter = request.query.get("exporter")
     if REGULATOR not in principal.roles:
-        if exporter not in (None, principal.organisation):
+        own = _organisation(principal)
+        if exporter not in (None, own):
             raise RequestRejected("role-missing", "an enterprise sees its own records only")
-        exporter = principal.organisation
+        exporter = own
     return RecordFilter(
         since=_time(request, "since"),
         until=_time(request, "until"),
@@ -196,15 +211,15 @@ async def list_records(request: web.Request) -> web.StreamResponse:
 async def _own_record(request: web.Request, principal: Principal, index: int) -> bytes:
     """The leaf at ``index`` if the caller may see it; 404 otherwise (whether it exists or belongs to another)."""
     leaf = None if index >= _committed(request) else await _read(request, lambda r: r.record(index))
-    if leaf is None or (REGULATOR not in principal.roles and _exporter_of(leaf) != principal.organisation):
+    if leaf is None or (REGULATOR not in principal.roles and _exporter_of(leaf) != _organisation(principal)):
         raise _Refused("record-not-found", f"no record {index} that this caller may read")
     return leaf
 
 
 def _index(request: web.Request) -> int:
     text = request.match_info["index"]
-    if not text.isascii() or not text.isdigit() or len(text) > 19:
-        raise _Refused("query-invalid", "a record index is a whole number")
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > _MAX_INDEX:
+        raise _Refused("query-invalid", "a record index is a whole number below 2**63")
     return int(text)
 
 
@@ -294,17 +309,18 @@ async def export(request: web.Request) -> web.StreamResponse:
 
     left, root = await _read(request, start)
     note = publisher.sign(end, root)
+    await request.app[AUDIT].save_checkpoint(end, timestamp(request.app[GATEWAY].clock.now()), note)  # kept, as all
     response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
-    await response.prepare(request)
-    await response.write(header_line(publisher.origin, first, end, left).encode())
     try:
+        await response.prepare(request)
+        await response.write(header_line(publisher.origin, first, end, left).encode())
         for lo in range(first, end, EXPORT_CHUNK):
             hi = min(end, lo + EXPORT_CHUNK)
             rows = await _read(request, partial(_rows, lo=lo, hi=hi))
             await response.write("".join(record_line(i, leaf, nodes) for i, leaf, nodes in rows).encode())
         await response.write(trailer_line(note).encode())
         await response.write_eof()
-    except ConnectionResetError:
+    except ConnectionResetError:  # the client went away (aiohttp's own reset error is one)
         _log.warning("audit_export_abandoned", first=first, to=end)
         return response
     _log.info("audit_exported", first=first, to=end)

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway.audit.merkle import leaf_hash, root, verify_consistency, verify_inclusion
+from gateway.audit.merkle import completed_nodes, leaf_hash, root, verify_consistency, verify_inclusion
+from gateway.cli import main
 from gateway.errors import AuditCorrupt, AuditUnavailable, ConfigError
 from gateway.stores.sqlite_audit import SqliteAuditLog, TreeReader, read_records, verify_file
+from gateway.stores.sqlite_audit_read import AuditReader
 
 
 async def _open(path: Path) -> SqliteAuditLog:
@@ -202,3 +204,72 @@ async def test_a_file_without_subtrees_gets_them_when_opened(tmp_path: Path) -> 
         assert reader.root(14) == root(hashes)
     finally:
         reader.close()
+
+
+async def test_flush_commits_what_was_enqueued_on_a_reopened_log(tmp_path: Path) -> None:
+    """A checkpoint asked for right after a transfer covers its queued outcome, also after a restart."""
+    path = tmp_path / "a.sqlite3"
+    log = await _open(path)
+    for i in range(5):
+        await log.append(f'{{"n":{i}}}'.encode())
+    await log.close()
+    log = await _open(path)
+    log.enqueue(b'{"n":5}')
+    await log.flush()
+    size, top = await log.tip()
+    assert size == 6
+    assert top == root([leaf_hash(f'{{"n":{i}}}'.encode()) for i in range(6)])
+    await log.close()
+
+
+async def test_flush_returns_when_a_failed_commit_lost_the_records(tmp_path: Path) -> None:
+    """A flush waits for what was submitted before it, and a failed commit settles those records too: no hang."""
+    path = tmp_path / "a.sqlite3"
+    log = await _open(path)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON records BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    log.enqueue(b"lost")
+    await asyncio.wait_for(log.flush(), timeout=5)
+    assert (await log.tip())[0] == 0
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER refuse")
+    log.enqueue(b"kept")
+    await asyncio.wait_for(log.flush(), timeout=5)
+    assert (await log.tip())[0] == 1
+    await log.close()
+
+
+async def test_export_rows_give_each_record_the_subtrees_it_completes_across_chunks(tmp_path: Path) -> None:
+    """Records read for an export, from any start and across the reader's chunks, carry exactly the subtrees the
+    writer stored for them, level 0 first."""
+    path = tmp_path / "a.sqlite3"
+    log = await _open(path)
+    leaves = [f'{{"n":{i}}}'.encode() for i in range(2600)]
+    for leaf in leaves[:-1]:
+        log.enqueue(leaf)
+    await log.append(leaves[-1])
+    await log.close()
+    nodes: dict[tuple[int, int], bytes] = {}
+    expected: dict[int, list[bytes]] = {}
+    for i, leaf in enumerate(leaves):
+        done = completed_nodes(i, leaf_hash(leaf), lambda level, idx: nodes[(level, idx)])
+        nodes.update({(level, idx): value for level, idx, value in done})
+        expected[i] = [value for _, _, value in done]
+    reader = AuditReader(path)
+    try:
+        for first in (0, 1, 1023, 1500):
+            rows = list(reader.export_rows(first, len(leaves)))
+            assert [i for i, _, _ in rows] == list(range(first, len(leaves)))
+            assert all(got == expected[i] for i, _, got in rows)
+    finally:
+        reader.close()
+
+
+def test_verifying_a_file_that_is_missing_or_not_a_log_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify", "--db", str(tmp_path / "none.sqlite3")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    (tmp_path / "junk.sqlite3").write_bytes(b"not a database at all" * 100)
+    assert main(["audit", "verify", "--db", str(tmp_path / "junk.sqlite3")]) == 2
+    assert "not a readable audit log" in capsys.readouterr().err

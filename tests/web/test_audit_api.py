@@ -126,6 +126,12 @@ async def test_an_enterprise_sees_its_own_records_and_a_regulator_sees_all(trail
     assert item["record"] == json.loads(item["leaf"])
     status, _ = await trail.get("/v1/audit/records", "operator")
     assert status == 403
+    # an organisation claim that is itself personal data names no records (records store it scrubbed)
+    status, problem = await trail.get("/v1/audit/records", "enterprise", org=EMAIL)
+    assert (status, problem["type"]) == (403, "/problems/role-missing")
+    assert EMAIL not in problem["detail"]
+    status, _ = await trail.get("/v1/audit/records/99999999999999999999", "regulator")
+    assert status == 400
     status, _ = await trail.get("/v1/audit/records")
     assert status == 401
 
@@ -172,6 +178,8 @@ async def test_pages_follow_next_until_every_record_is_seen_once(trail: Trail) -
         ({"after": "-1"}, "after"),
         ({"since": "yesterday"}, "since"),
         ({"until": "2026-11-28T00:00:00"}, "zone"),
+        ({"since": "0001-01-01T00:00:00+01:00"}, "since"),
+        ({"after": "9999999999999999999"}, "2**63"),
     ],
 )
 async def test_bad_record_queries_get_a_problem_naming_the_parameter(
@@ -196,6 +204,7 @@ async def test_inclusion_and_consistency_proofs_verify_against_signed_checkpoint
 
     for index in range(newer.size):
         status, item = await trail.get(f"/v1/audit/records/{index}", "regulator")
+        assert status == 200
         status, proof = await trail.get("/v1/audit/proof/inclusion", "regulator", index=index, size=newer.size)
         assert status == 200
         assert base64.b64decode(proof["leaf_hash"]) == leaf_hash(item["leaf"].encode())
