@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from machine import CLOCK_TICKS, system_busy, table  # bench/machine.py, beside this script
+
 from gateway.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from gateway.audit.record import encode, timestamp
 from gateway.model import Json
@@ -181,8 +183,6 @@ def _fill(template: bytes, placeholders: tuple[bytes, ...], values: tuple[bytes,
 
 # --- measurement -------------------------------------------------------------------------------------------------
 
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
 
 def thread_cpu(native_id: int | None) -> float | None:
     """CPU seconds one thread of this process has used, from /proc; None without /proc or without the thread."""
@@ -193,18 +193,7 @@ def thread_cpu(native_id: int | None) -> float | None:
     except OSError:
         return None
     fields = text.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-
-
-def system_busy() -> float | None:
-    """CPU seconds all processes on the machine have used (all CPUs, steal included), from /proc/stat; None without
-    /proc."""
-    try:
-        first = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()
-    except OSError:
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in first[1:9])
-    return (user + nice + system + irq + softirq + steal) / _CLOCK_TICKS
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -344,16 +333,6 @@ def measure_bare(path: Path, batch: int, pool: Sequence[bytes], warmup: float, d
 
 def _pct(seconds: float | None, duration: float) -> str:
     return "-" if seconds is None else f"{100 * seconds / duration:.0f}"
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: int = 1) -> str:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        cells = [c.rjust(w) if i >= right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        return "  ".join(cells).rstrip()
-
-    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
 def append_table(cells: Sequence[Cell]) -> str:

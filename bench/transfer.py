@@ -41,6 +41,7 @@ from typing import Any, TypeVar, cast
 
 import aiohttp
 from aiohttp import web
+from machine import CLOCK_TICKS, system_busy, table  # bench/machine.py, beside this script
 
 from gateway.config import Config, Limits
 from gateway.demo import POLICY_DIR, loopback_config, new_loopback_identity
@@ -247,8 +248,6 @@ def run_role(args: argparse.Namespace) -> int:
 
 # --- the parent's handle on a server process ---------------------------------------------------------------------
 
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
 
 def process_cpu(pid: int, *, main_thread: bool = False) -> float | None:
     """CPU seconds (user + system) a process has used, all threads or only its main thread (there: the event
@@ -258,17 +257,7 @@ def process_cpu(pid: int, *, main_thread: bool = False) -> float | None:
     except OSError:
         return None
     fields = text.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-
-
-def system_busy() -> float | None:
-    """CPU seconds all processes on the machine have used (all CPUs), from /proc/stat; None without /proc."""
-    try:
-        first = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()
-    except OSError:
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in first[1:9])
-    return (user + nice + system + irq + softirq + steal) / _CLOCK_TICKS
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 @dataclass(slots=True)
@@ -514,16 +503,6 @@ def _cpu_share(cell: Cell, role: str) -> str:
 def _server_cpu_per_transfer(cell: Cell) -> str:
     used = cell.cpu.get("upstream" if cell.path == "direct" else "server")
     return "-" if used is None or not cell.latencies else f"{1e6 * used / len(cell.latencies):.0f}"
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: int = 1) -> str:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        cells = [c.rjust(w) if i >= right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        return "  ".join(cells).rstrip()
-
-    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
 def load_table(cells: Sequence[Cell]) -> str:

@@ -101,39 +101,13 @@ def decision_record(
 ) -> dict[str, Json]:
     """The record written before anything is forwarded (step 6). ``evidence`` lists the original body's sealed
     copies stored beside it: for which regulator key (name and id), and the digest of each blob."""
-    record = _decision_fields(
-        transfer,
-        classification=classification,
-        decision=decision,
-        edits=edits,
-        subject_key=subject_key,
-        request_digest=request_digest,
-        request_bytes=request_bytes,
-        recipient_name=recipient_name,
-    )
-    if evidence:
-        record["evidence"] = evidence
-    return record
-
-
-def _decision_fields(
-    transfer: Transfer,
-    *,
-    classification: Classification,
-    decision: Decision,
-    edits: tuple[Edit, ...],
-    subject_key: bytes,
-    request_digest: str,
-    request_bytes: int,
-    recipient_name: str | None,
-) -> dict[str, Json]:
     dropped = frozenset(decision.dropped)
     touched: dict[str, list[str]] = {}
     for e in edits:
         # A pointer can hold an identifier used as an object key: the record keeps its category instead.
         pointer = scrub_text(e.pointer)
         touched.setdefault(e.action, []).append(pointer if e.end is None else f"{pointer}#{e.start}-{e.end}")
-    return {
+    record: dict[str, Json] = {
         "v": RECORD_VERSION,
         "kind": "decision",
         "decision_id": transfer.decision_id,
@@ -171,6 +145,9 @@ def _decision_fields(
         "consents": [scrub_text(c) for c in decision.consents],
         "explanation": explanation_json(decision),
     }
+    if evidence:
+        record["evidence"] = evidence
+    return record
 
 
 def rejection_record(
