@@ -23,6 +23,7 @@ from gateway.audit.record import (
     explanation_json,
     outcome_record,
     rejection_record,
+    subject_hash_of,
 )
 from gateway.audit.seal import key_id, seal, seal_digest
 from gateway.auth import TokenVerifier
@@ -31,16 +32,26 @@ from gateway.classify.age import flag_minors
 from gateway.classify.declared import with_declared
 from gateway.config import Limits, Route
 from gateway.errors import PROBLEMS, AuditUnavailable, GatewayError, Overloaded, RequestRejected, UpstreamFailed
-from gateway.model import Classification, Decision, Effect, Facts, Json, Principal, Transfer
+from gateway.model import Classification, Consent, Decision, Effect, Facts, Json, Principal, Transfer
 from gateway.payload import parse_json, parse_media_type
 from gateway.policy.compiled import CompiledPolicy, Recipient
 from gateway.policy.context import CORRIDOR_TIME
 from gateway.policy.decide import decide
-from gateway.policy.facts import facts_of_this_transfer
+from gateway.policy.facts import individuals
 from gateway.policy.obligations import Edit, apply_edits, drop_subjects, plan_edits
 from gateway.policy.shadow import ShadowStats
-from gateway.ports import AuditLog, BodySource, Clock, Upstream, UpstreamRequest
+from gateway.ports import (
+    AuditLog,
+    BodySource,
+    Clock,
+    ConsentStore,
+    CounterStore,
+    TransferEvent,
+    Upstream,
+    UpstreamRequest,
+)
 from gateway.problems import MEDIA_TYPE, problem_document
+from gateway.stores.memory import MemoryCounters, NoConsents
 
 __all__ = ["SENDER_ROLE", "Answer", "Gateway", "IncomingRequest", "refuse", "run"]
 
@@ -63,6 +74,8 @@ class Gateway:
     clock: Clock
     subject_key: bytes = field(repr=False)
     new_id: Callable[[], str]
+    consents: ConsentStore = field(default_factory=NoConsents)
+    counters: CounterStore = field(default_factory=MemoryCounters)
     pseudonym_keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     evidence_keys: Mapping[str, X25519PublicKey] = field(default_factory=dict)  # regulators' keys, by policy name
     shadow: CompiledPolicy | None = None  # a candidate evaluated beside the live policy, never enforced
@@ -89,6 +102,7 @@ class IncomingRequest:
     accept: str | None
     body: BodySource
     categories: str | None = None  # Gateway-Categories: what the enterprise declares the body holds
+    preflight: bool = False  # /v1/preflight: decide only; nothing recorded, counted or forwarded
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,13 +163,15 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
     with _step(gw, "gateway.classify"):
         found = flag_minors(policy.classifier.scan(doc), now.astimezone(CORRIDOR_TIME).date())  # (3)
         classification = with_declared(found, declared)
-    # (4) Until the counter and consent stores exist, the counts are this transfer's alone and no consent is known.
-    facts = facts_of_this_transfer(classification, policy)
+    with _step(gw, "gateway.facts"):
+        people = await _gather(gw, transfer, classification, policy)  # (4)
     with _step(gw, "gateway.decide"):
-        decision = decide(policy, transfer, classification, facts, now)  # (5)
+        decision, facts = _decide(gw, policy, transfer, classification, people, counted=not req.preflight)  # (5)
         edits = plan_edits(classification, decision.obligations, doc, decision.dropped) if decision.allowed else ()
     if shadow is not None:
         _shadow_decision(gw, shadow, decision, transfer, classification, facts, now)
+    if req.preflight:
+        return _preflight(decision, transfer, classification, facts)  # nothing recorded, counted or forwarded
     leaf, sealed = _decision_leaf(gw, transfer, recipient, classification, decision, edits, raw)
     try:
         with _step(gw, "gateway.audit_decision"):
@@ -169,16 +185,9 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         forwarded = _dump(drop_subjects(apply_edits(doc, edits, gw.pseudonym_keys), decision.dropped))
     else:
         forwarded = raw
-    headers = {"Gateway-Decision-Id": decision_id}
-    if req.content_type:
-        headers["Content-Type"] = req.content_type
-    if req.accept:
-        headers["Accept"] = req.accept
-    route = gw.routes[transfer.route]
-    target = route.upstream + transfer.path + (f"?{req.query}" if req.query else "")
     try:
         with _step(gw, "gateway.forward"):
-            response = await gw.upstream.send(UpstreamRequest(req.method, target, headers, forwarded))  # (8)
+            response = await gw.upstream.send(_upstream_request(gw, req, transfer, forwarded))  # (8)
     except UpstreamFailed as e:
         _audit_outcome(gw, transfer, started, e.status, forwarded, None, e.kind)  # (9) the fault
         return _problem(e.kind, e.detail, decision_id, transfer=transfer, classification=classification, index=index)
@@ -209,6 +218,63 @@ async def refuse(gw: Gateway, req: IncomingRequest, error: Overloaded) -> Answer
     except AuditUnavailable as e:
         _log.warning("audit_refusal_lost", decision_id=decision_id, problem=e.kind)  # the answer is a 503 anyway
     return replace(_problem(error.kind, error.detail, decision_id), retry_after=error.retry_after)
+
+
+@dataclass(frozen=True, slots=True)
+class _People:
+    """The individuals of one transfer as the facts need them: keyed hashes, sensitivity, consent records."""
+
+    year: int  # the calendar year in China Standard Time, which the thresholds count in
+    hashes: Mapping[str, str]  # JSON pointer of each individual -> keyed hash
+    sensitive: Mapping[str, bool]  # keyed hash -> holds sensitive personal information (individuals counted only)
+    consents: Mapping[str, tuple[Consent, ...]]  # keyed hash -> the exporter's consent records for them
+
+
+async def _gather(gw: Gateway, transfer: Transfer, classification: Classification, policy: CompiledPolicy) -> _People:
+    """Step 4's I/O: the exporter's consent records for these individuals, and its year made resident in the
+    counters, so that step 5 counts and reserves without awaiting."""
+    exporter = transfer.principal.organisation
+    year = transfer.received_at.astimezone(CORRIDOR_TIME).year
+    hashes = {s.pointer: subject_hash_of(gw.subject_key, s) for s in classification.subjects}
+    sensitive = {hashes[pointer]: flag for pointer, flag in individuals(classification, policy).items()}
+    consents = await gw.consents.lookup(exporter, set(hashes.values())) if hashes else {}
+    await gw.counters.load(exporter, year)
+    return _People(year, hashes, sensitive, consents)
+
+
+def _decide(
+    gw: Gateway,
+    policy: CompiledPolicy,
+    transfer: Transfer,
+    classification: Classification,
+    people: _People,
+    *,
+    counted: bool,
+) -> tuple[Decision, Facts]:
+    """Steps 4 and 5 without awaiting: the year-to-date counts with this transfer's new individuals, the decision,
+    and, when it allows, its individuals reserved in the counters (those whose records are dropped excepted), so that
+    no concurrent transfer can decide on a count without them. Preflight decisions are not counted."""
+    exporter = transfer.principal.organisation
+    personal, sensitive = gw.counters.year_to_date(exporter, people.year, people.sensitive)
+    consents = {pointer: people.consents.get(h, ()) for pointer, h in people.hashes.items()}
+    facts = Facts(ytd_personal=personal, ytd_sensitive=sensitive, consents=consents)
+    decision = decide(policy, transfer, classification, facts, transfer.received_at)
+    if counted:
+        if decision.allowed:
+            dropped = {people.hashes[pointer] for pointer in decision.dropped if pointer in people.hashes}
+            sent = {h: flag for h, flag in people.sensitive.items() if h not in dropped}
+            gw.counters.reserve(exporter, people.year, sent)
+        gw.counters.record_transfer(
+            TransferEvent(
+                exporter=exporter,
+                year=people.year,
+                recipient=transfer.recipient,
+                allowed=decision.allowed,
+                categories=tuple(sorted(classification.categories)),
+                mechanism=decision.mechanism.mechanism if decision.mechanism else None,
+            )
+        )
+    return decision, facts
 
 
 def _decision_leaf(
@@ -355,7 +421,7 @@ async def _rejected(
     return replace(answer, route=req.route, exporter=exporter, policy_revision=revision)
 
 
-def _denied(decision: Decision, transfer: Transfer, classification: Classification, index: int) -> Answer:
+def _denied(decision: Decision, transfer: Transfer, classification: Classification, index: int | None) -> Answer:
     hit = decision.deciding
     return _problem(
         "policy-denied",
@@ -368,6 +434,51 @@ def _denied(decision: Decision, transfer: Transfer, classification: Classificati
         legal=hit.legal if hit else None,
         policy_revision=decision.policy_revision,
         explanation=explanation_json(decision),
+    )
+
+
+def _upstream_request(gw: Gateway, req: IncomingRequest, transfer: Transfer, body: bytes) -> UpstreamRequest:
+    """The request to the recipient: the route's base URL and the transfer's path, the body that may leave."""
+    headers = {"Gateway-Decision-Id": transfer.decision_id}
+    if req.content_type:
+        headers["Content-Type"] = req.content_type
+    if req.accept:
+        headers["Accept"] = req.accept
+    target = gw.routes[transfer.route].upstream + transfer.path + (f"?{req.query}" if req.query else "")
+    return UpstreamRequest(req.method, target, headers, body)
+
+
+def _preflight(decision: Decision, transfer: Transfer, classification: Classification, facts: Facts) -> Answer:
+    """What a transfer would get, without sending it: the refusal's problem document, or the allowance."""
+    if not decision.allowed:
+        return _denied(decision, transfer, classification, None)
+    body = {
+        "decision_id": transfer.decision_id,
+        "effect": "allow",
+        "rule": decision.rule_id,
+        "mechanism": (
+            {"id": decision.mechanism.mechanism, "reference": decision.mechanism.reference}
+            if decision.mechanism
+            else None
+        ),
+        "policy_revision": decision.policy_revision,
+        "individuals_dropped": len(decision.dropped),
+        "year_to_date": {"personal": facts.ytd_personal, "sensitive": facts.ytd_sensitive},
+        "explanation": explanation_json(decision),
+    }
+    return Answer(
+        status=200,
+        body=json.dumps(body, ensure_ascii=False).encode(),
+        content_type="application/json",
+        decision_id=transfer.decision_id,
+        effect=Effect.ALLOW,
+        rule_id=decision.rule_id,
+        mechanism=f"{decision.mechanism.mechanism} {decision.mechanism.reference}" if decision.mechanism else None,
+        route=transfer.route,
+        recipient=transfer.recipient,
+        exporter=transfer.principal.organisation,
+        categories=tuple(sorted(classification.categories)),
+        policy_revision=decision.policy_revision,
     )
 
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-__all__ = ["AuditLog", "BodySource", "Clock", "Upstream", "UpstreamRequest", "UpstreamResponse"]
+from gateway.model import Consent
+
+__all__ = [
+    "AuditLog",
+    "BodySource",
+    "Clock",
+    "ConsentStore",
+    "CounterStore",
+    "TransferEvent",
+    "Upstream",
+    "UpstreamRequest",
+    "UpstreamResponse",
+]
 
 
 class AuditLog(Protocol):
@@ -21,6 +33,50 @@ class AuditLog(Protocol):
     def enqueue(self, leaf: bytes) -> None:
         """Append ``leaf`` with the next commit, without waiting."""
         ...
+
+
+class ConsentStore(Protocol):
+    """The consent registry, as the data path reads it."""
+
+    async def lookup(self, exporter: str, subject_hashes: Collection[str]) -> Mapping[str, tuple[Consent, ...]]:
+        """Every consent record ``exporter`` holds for each of ``subject_hashes`` (keyed hashes, as records name
+        individuals), withdrawn and expired ones included: the decision says why each does or does not cover."""
+        ...
+
+
+class CounterStore(Protocol):
+    """Distinct individuals each exporter has sent abroad per calendar year (China Standard Time), exact.
+
+    ``subjects`` maps an individual's keyed hash to whether the transfer holds sensitive personal information of
+    theirs. ``load`` makes an exporter's year resident; ``year_to_date`` and ``reserve`` then run without awaiting,
+    so that counting and reserving one transfer's individuals cannot interleave with another's.
+    """
+
+    async def load(self, exporter: str, year: int) -> None: ...
+
+    def year_to_date(self, exporter: str, year: int, subjects: Mapping[str, bool]) -> tuple[int, int]:
+        """(personal, sensitive) individuals this year, these ``subjects`` included, each person once."""
+        ...
+
+    def reserve(self, exporter: str, year: int, subjects: Mapping[str, bool]) -> None:
+        """Count ``subjects`` as sent (persisted in the background, durable by the next commit)."""
+        ...
+
+    def record_transfer(self, event: TransferEvent) -> None:
+        """Tally one decided transfer for ``/v1/stats``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TransferEvent:
+    """One decided transfer, as the statistics count it."""
+
+    exporter: str
+    year: int
+    recipient: str
+    allowed: bool
+    categories: tuple[str, ...]
+    mechanism: str | None  # the mechanism id relied on, if any
 
 
 class Clock(Protocol):

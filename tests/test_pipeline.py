@@ -142,6 +142,7 @@ async def test_steps_are_traced_when_a_tracer_is_given(tmp_path: Path, signing_k
         "gateway.authenticate",
         "gateway.read",
         "gateway.classify",
+        "gateway.facts",
         "gateway.decide",
         "gateway.audit_decision",
         "gateway.forward",

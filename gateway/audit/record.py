@@ -25,6 +25,8 @@ __all__ = [
     "explanation_json",
     "outcome_record",
     "rejection_record",
+    "subject_hash",
+    "subject_hash_of",
     "subject_keys",
     "timestamp",
 ]
@@ -47,15 +49,25 @@ def _keyed(key: bytes) -> hmac.HMAC:
     return hmac.new(key, digestmod="sha256")
 
 
+def subject_hash(key: bytes, detector: str, normalised_value: str) -> str:
+    """The keyed hash (HMAC-SHA-256, hex) of one individual's identifier, as records, consents and counters name
+    them: the same person under the same key whatever store holds them. ``normalised_value`` is the classifier's
+    canonical form (:func:`gateway.classify.validators.normalise`)."""
+    h = _keyed(key).copy()
+    h.update(f"{detector}:{normalised_value}".encode())
+    return h.hexdigest()
+
+
+def subject_hash_of(key: bytes, subject: Subject) -> str:
+    """:func:`subject_hash` of a subject the classifier found."""
+    h = _keyed(key).copy()
+    h.update(subject.key_value.encode())
+    return h.hexdigest()
+
+
 def subject_keys(key: bytes, subjects: tuple[Subject, ...]) -> list[str]:
     """Keyed hashes (HMAC-SHA-256) of the subjects' identifiers, sorted and without duplicates."""
-    keyed = _keyed(key)
-    hashes = set()
-    for subject in subjects:
-        h = keyed.copy()
-        h.update(subject.key_value.encode())
-        hashes.add(h.hexdigest())
-    return sorted(hashes)
+    return sorted({subject_hash_of(key, subject) for subject in subjects})
 
 
 def encode(record: dict[str, Json]) -> bytes:

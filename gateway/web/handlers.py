@@ -29,7 +29,7 @@ class _Body:
         return await read_bounded(self._request.content, self._request.content_length, limit, too_large)
 
 
-def _incoming(request: web.Request) -> IncomingRequest:
+def _incoming(request: web.Request, *, preflight: bool = False) -> IncomingRequest:
     return IncomingRequest(
         method=request.method,
         route=request.match_info["route"],
@@ -42,6 +42,7 @@ def _incoming(request: web.Request) -> IncomingRequest:
         accept=request.headers.get("Accept"),
         body=_Body(request),
         categories=request.headers.get("Gateway-Categories"),
+        preflight=preflight,
     )
 
 
@@ -66,9 +67,18 @@ def _respond(answer: Answer) -> web.Response:
 
 async def transfer(request: web.Request) -> web.StreamResponse:
     """``/transfer/{route}/{path}``: decide, audit, and forward what may leave."""
+    return await _handle(request, _incoming(request))
+
+
+async def preflight(request: web.Request) -> web.StreamResponse:
+    """``/v1/preflight/{route}/{path}``: the decision a transfer would get, not forwarded and not counted (only a
+    request refused before any decision, a bad token or body, leaves a rejection record)."""
+    return await _handle(request, _incoming(request, preflight=True))
+
+
+async def _handle(request: web.Request, incoming: IncomingRequest) -> web.StreamResponse:
     gw = request.app[GATEWAY]
     in_flight = request.app[IN_FLIGHT]
-    incoming = _incoming(request)
     if in_flight.count >= in_flight.cap:
         answer = await refuse(gw, incoming, Overloaded(f"more than {in_flight.cap} transfers in flight"))
     else:
@@ -78,7 +88,7 @@ async def transfer(request: web.Request) -> web.StreamResponse:
         finally:
             in_flight.count -= 1
     _log.info(
-        "transfer",
+        "preflight" if incoming.preflight else "transfer",
         decision_id=answer.decision_id,
         method=request.method,
         route=answer.route or incoming.route,
@@ -147,6 +157,8 @@ def add_routes(app: web.Application) -> None:
     app.middlewares.append(problems_for_http_errors)
     app.router.add_route("*", "/transfer/{route}", transfer)
     app.router.add_route("*", "/transfer/{route}/{path:.*}", transfer)
+    app.router.add_route("*", "/v1/preflight/{route}", preflight)
+    app.router.add_route("*", "/v1/preflight/{route}/{path:.*}", preflight)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/problems/{kind}", problem_page)

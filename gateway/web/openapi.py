@@ -222,6 +222,27 @@ OPENAPI: dict[str, Any] = {
                 },
             },
         },
+        "/v1/preflight/{route}/{path}": {
+            "parameters": [
+                {"name": "route", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "post": {
+                "summary": "The decision a transfer with this route, path, headers and body would get.",
+                "description": "Nothing is forwarded, recorded or counted in the year-to-date individuals. The same "
+                "headers as a transfer (Gateway-Purpose, Gateway-Scenario, Gateway-Categories) apply.",
+                "security": [{"bearer": []}],
+                "requestBody": {"content": {"application/json": {"schema": {}}}},
+                "responses": {
+                    "200": {
+                        "description": "It would be allowed: the rule, the mechanism, the year-to-date counts with "
+                        "this transfer's individuals, and the explanation.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "403": _problem_response("It would be refused: the rule and reason."),
+                },
+            },
+        },
         "/healthz": {"get": {"summary": "The process is up.", "responses": {"200": {"description": "Up."}}}},
         "/readyz": {
             "get": {

@@ -1,0 +1,47 @@
+"""In-memory stores: an empty consent registry and exact counters that live as long as the process.
+
+They serve tests and tools that decide without a database (``gateway policy explain``), and are the defaults of a
+:class:`gateway.pipeline.Gateway` built without stores. The gateway itself runs on the SQLite stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from gateway.model import Consent
+from gateway.ports import TransferEvent
+
+__all__ = ["MemoryCounters", "NoConsents"]
+
+
+class NoConsents:
+    """A consent registry that holds nothing."""
+
+    async def lookup(self, exporter: str, subject_hashes: Collection[str]) -> Mapping[str, tuple[Consent, ...]]:
+        return {}
+
+
+class MemoryCounters:
+    """:class:`gateway.ports.CounterStore` in memory: each exporter's individuals per year, each person once."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, int], dict[str, bool]] = {}
+        self.events: list[TransferEvent] = []
+
+    async def load(self, exporter: str, year: int) -> None:
+        self._seen.setdefault((exporter, year), {})
+
+    def year_to_date(self, exporter: str, year: int, subjects: Mapping[str, bool]) -> tuple[int, int]:
+        seen = self._seen.get((exporter, year), {})
+        new = {h: s for h, s in subjects.items() if h not in seen}
+        personal = len(seen) + len(new)
+        sensitive = sum(seen.values()) + sum(1 for h, s in subjects.items() if s and not seen.get(h, False))
+        return personal, sensitive
+
+    def reserve(self, exporter: str, year: int, subjects: Mapping[str, bool]) -> None:
+        seen = self._seen.setdefault((exporter, year), {})
+        for h, sensitive in subjects.items():
+            seen[h] = seen.get(h, False) or sensitive
+
+    def record_transfer(self, event: TransferEvent) -> None:
+        self.events.append(event)
