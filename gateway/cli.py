@@ -23,6 +23,7 @@ from gateway.classify import Classifier
 from gateway.classify.age import flag_minors
 from gateway.classify.report import finding_objects, summary_object
 from gateway.config import load_config
+from gateway.consent.receipt import create_receipt_key
 from gateway.errors import AuditCorrupt, ConfigError
 from gateway.keys import (
     create_checkpoint_key,
@@ -249,6 +250,8 @@ def _keys_init(args: argparse.Namespace) -> int:
         created += [config.token_signing_file, config.auth.jwks_file]
     if create_checkpoint_key(config.checkpoint_key, config.audit.origin):
         created.append(config.checkpoint_key)
+    if create_receipt_key(config.consent_receipt_key):
+        created.append(config.consent_receipt_key)
     policy = load_policy(config.policy_dir)
     created += create_pseudonym_keys(config.audit_hmac_key_file.parent, policy.pseudonym_keys)
     for path in created:

@@ -81,6 +81,19 @@ class Config:
         return self.data_dir / "audit.sqlite3"
 
     @property
+    def consent_db(self) -> Path:
+        return self.data_dir / "consents.sqlite3"
+
+    @property
+    def counters_db(self) -> Path:
+        return self.data_dir / "counters.sqlite3"
+
+    @property
+    def consent_receipt_key(self) -> Path:
+        """The Ed25519 key that signs consent receipts (PEM); its public half is served as a JWKS."""
+        return self.keys_dir / "consent-receipt.pem"
+
+    @property
     def keys_dir(self) -> Path:
         """Where the gateway's own keys live: the audit HMAC key's directory."""
         return self.audit_hmac_key_file.parent

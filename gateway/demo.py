@@ -25,6 +25,7 @@ from gateway.audit.export import render_report, verify_export
 from gateway.audit.note import NoteVerifier
 from gateway.cli import mint_token
 from gateway.config import AuditConfig, AuthConfig, Config, Limits, Route
+from gateway.consent.receipt import create_receipt_key
 from gateway.keys import (
     SigningKey,
     create_checkpoint_key,
@@ -145,6 +146,7 @@ def write_loopback_keys(data_dir: Path, key: SigningKey) -> None:
     if not (keys / "audit-hmac.key").exists():
         write_private(keys / "audit-hmac.key", new_secret().hex().encode())
     create_checkpoint_key(keys / "checkpoint.key", AuditConfig().origin)
+    create_receipt_key(keys / "consent-receipt.pem")
 
 
 def loopback_token(key: SigningKey, *, roles: Sequence[str], subject: str, ttl: int, org: str = EXPORTER) -> str:

@@ -90,6 +90,19 @@ PROBLEMS: dict[str, ProblemKind] = {
         "No such audit record",
         "The index is beyond the log, or the record belongs to another exporter (an enterprise sees its own only).",
     ),
+    "consent-invalid": ProblemKind(
+        422,
+        "Consent record refused",
+        "Fix each field listed in 'errors' (index in the batch, JSON pointer, message); nothing was recorded.",
+    ),
+    "consent-not-found": ProblemKind(
+        404, "No such consent record", "Check the id; an enterprise sees the consents it recorded itself only."
+    ),
+    "exporter-unknown": ProblemKind(
+        403,
+        "Organisation is not an exporter of the policy",
+        "Only enterprises the policy lists under 'exporters' record consents; ask the operators to admit yours.",
+    ),
     "policy-invalid": ProblemKind(
         422,
         "Policy candidate refused",

@@ -20,6 +20,7 @@ from gateway.audit.note import NoteSigner
 from gateway.audit.publisher import CheckpointPublisher
 from gateway.auth import TokenVerifier, load_jwks
 from gateway.config import Config
+from gateway.consent.receipt import ReceiptSigner, load_receipt_signer
 from gateway.errors import ConfigError
 from gateway.evidence import load_evidence_keys
 from gateway.keys import load_checkpoint_signer, load_pseudonym_keys, load_secret
@@ -29,7 +30,9 @@ from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.live import Candidate, LivePolicy, Loaded, PolicyLoader
 from gateway.ports import AuditLog
 from gateway.stores.sqlite_audit import SqliteAuditLog
-from gateway.web import admin, audit_api, handlers
+from gateway.stores.sqlite_consent import SqliteConsentStore
+from gateway.web import admin, audit_api, consent_api, handlers
+from gateway.web.consent_api import CONSENTS, RECEIPTS
 from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT, LIVE, PUBLISHER, SIGHUP_RELOAD, InFlight, SighupReload
 from gateway.web.upstream import HttpUpstream, new_session
 
@@ -67,6 +70,7 @@ class Prepared:
     subject_key: bytes
     loader: PolicyLoader
     checkpoint_signer: NoteSigner
+    receipt_signer: ReceiptSigner
     shadow: Loaded | None = None
     keyring: Keyring = field(default_factory=Keyring)
 
@@ -119,7 +123,9 @@ def prepare(config: Config) -> Prepared:
         leeway=config.auth.leeway_seconds,
     )
     signer = load_checkpoint_signer(config.checkpoint_key, config.audit.origin)
-    return Prepared(live, verifier, load_secret(config.audit_hmac_key_file), loader, signer, shadow, keyring)
+    receipts = load_receipt_signer(config.consent_receipt_key)
+    subject_key = load_secret(config.audit_hmac_key_file)
+    return Prepared(live, verifier, subject_key, loader, signer, receipts, shadow, keyring)
 
 
 def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup: bool = True) -> web.Application:
@@ -135,6 +141,9 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
         sqlite_log = SqliteAuditLog(config.audit_db)
         await sqlite_log.open()
         app[AUDIT] = sqlite_log
+        consents = SqliteConsentStore(config.consent_db)
+        await consents.open()
+        app[CONSENTS] = consents
         session = new_session(config.limits.connect_timeout, config.limits.total_timeout)
         gw = Gateway(
             policy=prepared.policy,
@@ -148,6 +157,7 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
             new_id=lambda: str(uuid.uuid4()),
             pseudonym_keys=prepared.keyring.pseudonym,
             evidence_keys=prepared.keyring.evidence,
+            consents=consents,
             tracer=trace.get_tracer("gateway.pipeline") if config.traces != "none" else None,
         )
         app[GATEWAY] = gw
@@ -167,6 +177,7 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
             with contextlib.suppress(asyncio.CancelledError):
                 await publishing
             await session.close()
+            await consents.close()
             await sqlite_log.close()  # commits the records still queued
 
     app.cleanup_ctx.append(stores_and_session)
@@ -177,4 +188,6 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
     handlers.add_routes(app)
     admin.add_admin_routes(app)
     audit_api.add_audit_routes(app)
+    app[RECEIPTS] = prepared.receipt_signer
+    consent_api.add_consent_routes(app)
     return app

@@ -7,6 +7,7 @@ from typing import Any
 from gateway import __version__
 from gateway.errors import PROBLEMS
 from gateway.web.openapi_audit import AUDIT_PATHS, AUDIT_SCHEMAS
+from gateway.web.openapi_consent import CONSENT_PATHS, CONSENT_SCHEMAS
 
 __all__ = ["OPENAPI"]
 
@@ -166,6 +167,7 @@ OPENAPI: dict[str, Any] = {
                 },
             },
             **AUDIT_SCHEMAS,
+            **CONSENT_SCHEMAS,
         },
     },
     "paths": {
@@ -280,6 +282,7 @@ OPENAPI: dict[str, Any] = {
             }
         },
         **AUDIT_PATHS,
+        **CONSENT_PATHS,
         "/problems/{kind}": {
             "get": {
                 "summary": "What a problem type means.",
