@@ -9,6 +9,7 @@ RFC 2606 example domains), never real people's data.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import tempfile
@@ -276,6 +277,7 @@ async def run_demo(*, serve: bool = False, port: int = 8080, data_dir: str | Non
             if serve:
                 return await _serve_forever(url, tokens, vkey)
             rows, why = await _play(url, tokens[SENDER_ROLE])
+            consent = await _consent_scene(url, tokens[SENDER_ROLE])
             regulator = await _regulator_view(url, tokens["regulator"], vkey)
         finally:
             await gateway.cleanup()
@@ -287,12 +289,68 @@ async def run_demo(*, serve: bool = False, port: int = 8080, data_dir: str | Non
         masked = next((doc for doc in received if isinstance(doc, dict) and "mobile" in doc), None)
         if masked is not None:
             print(f"\nThe recipient received the contact card as: {json.dumps(masked, ensure_ascii=False)}")
+        print("\nThe consent scene (PIPL Art 39): transfer 4 again, around the individual's separate consent")
+        print("\n".join(consent))
         print("\nThe regulator's view: a fresh signed checkpoint, and the export checked offline with the key")
         print(f"{vkey}\n")
         print("\n".join(regulator))
         count = verify_file(config.audit_db).records
         print(f"\naudit trail verified: {count} records")
         return 0
+
+
+CONSENT_SCENE = SCENES[3]  # the contact card under the contract, refused for want of consent
+CONSENT = {
+    "subject": {"type": "cn_mobile", "value": "13800138000"},
+    "recipients": ["sg-hr"],
+    "purposes": ["payroll"],
+    "categories": ["PI.*"],
+    "separate": True,
+    "given_by": "individual",
+    "notice": {
+        "recipient_name": "Merlion People Services Pte. Ltd.",
+        "recipient_contact": "privacy@merlion-people.example",
+        "purpose": "Payroll for employees seconded to Singapore",
+        "method": "Transfer over the SIP data gateway; processed in Singapore",
+        "categories": "Name, employee number, mobile number",
+        "rights_procedure": "Write to privacy@merlion-people.example to access, correct or delete your data",
+    },
+    "given_at": "2026-01-05T09:00:00+08:00",
+}
+
+
+async def _consent_scene(url: str, token: str) -> list[str]:
+    """Refused without consent; the consent recorded (its signed receipt shown); allowed; withdrawn; refused."""
+    auth = {"Authorization": f"Bearer {token}"}
+    lines: list[str] = []
+
+    async def send(client: aiohttp.ClientSession, step: str) -> None:
+        headers = auth | {
+            "Content-Type": "application/json",
+            "Gateway-Purpose": CONSENT_SCENE.purpose,
+            "Gateway-Scenario": CONSENT_SCENE.scenario,
+        }
+        async with client.post(
+            f"{url}/transfer/sg-hr{CONSENT_SCENE.path}", data=CONSENT_SCENE.body, headers=headers
+        ) as response:
+            await response.read()
+            rule = response.headers.get("Gateway-Rule", "-")
+            lines.append(f"  {step:<34} {response.headers.get('Gateway-Decision')} {response.status}  rule {rule}")
+
+    async with aiohttp.ClientSession() as client:
+        await send(client, "1. the transfer, no consent:")
+        async with client.post(f"{url}/v1/consents", json=CONSENT, headers=auth) as response:
+            [recorded] = (await response.json())["consents"]
+        lines.append(f"  2. consent recorded: {recorded['id']} ({recorded['status']}); its receipt, a JWS signed by")
+        lines.append(f"     the gateway (GET /v1/consents/jwks.json verifies it): {_cut(recorded['receipt'], 72)}")
+        claims = json.loads(base64.urlsafe_b64decode(recorded["receipt"].split(".")[1] + "=="))
+        lines.append(f"     for individual {claims['piiPrincipalId'][:16]}... (a keyed hash, never the number itself)")
+        await send(client, "3. the same transfer:")
+        async with client.post(f"{url}/v1/consents/{recorded['id']}/withdraw", headers=auth) as response:
+            [withdrawn] = (await response.json())["consents"]
+        lines.append(f"  4. consent withdrawn: {withdrawn['status']}")
+        await send(client, "5. the same transfer again:")
+    return lines
 
 
 async def _regulator_view(url: str, token: str, vkey: str) -> list[str]:

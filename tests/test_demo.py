@@ -25,6 +25,15 @@ async def test_the_scripted_demo_ends_with_the_regulator_verifying_the_export() 
     assert proc.returncode == 0, err.decode()
     assert re.search(r"^export verified: records 0\.\.(\d+) against checkpoint of size \d+", text, re.M)
     assert re.search(r"^audit trail verified: \d+ records$", text, re.M)
+    scene = text.split("The consent scene")[1].split("The regulator's view")[0]
+    steps = re.findall(r"^\s+\d\. [^\n]*?(allow|deny) (\d{3})  rule (\S+)$", scene, re.M)
+    assert steps == [
+        ("deny", "403", "CN-PIPL39-01"),
+        ("allow", "200", "CN-VOL-SCC-01"),
+        ("deny", "403", "CN-PIPL39-01"),
+    ]
+    assert "consent withdrawn: withdrawn" in scene
+    assert "13800138000" not in scene  # the receipt names the individual by keyed hash
 
 
 async def test_demo_serve_prints_a_key_and_tokens_that_work() -> None:
