@@ -5,9 +5,9 @@ data needs a guardian's consent, and an expired contract refuses."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
