@@ -24,6 +24,7 @@ from gateway.pipeline import Answer, Gateway, IncomingRequest, run
 from gateway.policy.compiled import expand_category
 from gateway.ports import CounterStore, UpstreamRequest, UpstreamResponse
 from gateway.stores.memory import MemoryCounters
+from gateway.stores.sqlite_counters import SqliteCounterStore
 from gateway.web.app import prepare
 from tests.conftest import make_config
 
@@ -89,11 +90,25 @@ class Body:
         return self.raw
 
 
-@pytest.fixture(params=["memory"])
+@pytest.fixture(params=["sqlite", "memory"])
 async def counters(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CounterStore]:
-    store = MemoryCounters()
+    """The gateway's SQLite counters (reopened at the end: the counts survive a restart) and the in-memory ones."""
+    if request.param == "memory":
+        yield MemoryCounters()
+        return
+    path = tmp_path / "counters.sqlite3"
+    store = SqliteCounterStore(path)
+    await store.open()
     yield store
-    del store
+    await store.close()
+    again = SqliteCounterStore(path)
+    await again.open()
+    try:
+        for year, expected in ((2026, (100_001, 0)), (2027, (BATCH, 0))):
+            await again.load(EXPORTER, year)
+            assert again.year_to_date(EXPORTER, year, {}) == expected
+    finally:
+        await again.close()
 
 
 def _gateway(tmp_path: Path, signing_key: SigningKey, counters: CounterStore, clock: Clock) -> Gateway:

@@ -20,6 +20,7 @@ from gateway.model import Json, Principal
 from gateway.policy.live import LivePolicy, Loaded, Reloaded, problem_entry, problems_of
 from gateway.problems import MEDIA_TYPE, problem_document
 from gateway.web.state import GATEWAY, LIVE, SIGHUP_RELOAD
+from gateway.web.stats_api import log_expiring_mechanisms
 
 __all__ = ["OPERATOR_ROLE", "add_admin_routes", "reload_on_sighup", "status_document"]
 
@@ -90,6 +91,8 @@ async def _reload(live: LivePolicy, *, requested_by: str, via: str) -> Reloaded:
         _log.error("policy_reload_unrecorded", via=via, requested_by=requested_by, problem=e.kind)
         raise
     _log.info("policy_reloaded", via=via, requested_by=requested_by, **_reloaded(result))
+    if result.changed:
+        log_expiring_mechanisms(live.live.policy, result.loaded_at)
     return result
 
 

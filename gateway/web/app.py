@@ -31,9 +31,11 @@ from gateway.policy.live import Candidate, LivePolicy, Loaded, PolicyLoader
 from gateway.ports import AuditLog
 from gateway.stores.sqlite_audit import SqliteAuditLog
 from gateway.stores.sqlite_consent import SqliteConsentStore
-from gateway.web import admin, audit_api, consent_api, handlers
+from gateway.stores.sqlite_counters import SqliteCounterStore
+from gateway.web import admin, audit_api, consent_api, handlers, stats_api
 from gateway.web.consent_api import CONSENTS, RECEIPTS
 from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT, LIVE, PUBLISHER, SIGHUP_RELOAD, InFlight, SighupReload
+from gateway.web.stats_api import COUNTERS, log_expiring_mechanisms
 from gateway.web.upstream import HttpUpstream, new_session
 
 __all__ = ["Keyring", "Prepared", "SystemClock", "build_app", "check_routes", "policy_loader", "prepare"]
@@ -128,6 +130,14 @@ def prepare(config: Config) -> Prepared:
     return Prepared(live, verifier, subject_key, loader, signer, receipts, shadow, keyring)
 
 
+async def _warn_daily(gw: Gateway) -> None:
+    """Log the transfer mechanisms that expire within 60 working days: at start-up, then once a day (reloads log
+    them too)."""
+    while True:
+        log_expiring_mechanisms(gw.policy, gw.clock.now())
+        await asyncio.sleep(24 * 3600)
+
+
 def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup: bool = True) -> web.Application:
     """The gateway application. Configuration, policy and keys are validated here, before serving.
 
@@ -144,6 +154,9 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
         consents = SqliteConsentStore(config.consent_db)
         await consents.open()
         app[CONSENTS] = consents
+        counters = SqliteCounterStore(config.counters_db)
+        await counters.open()
+        app[COUNTERS] = counters
         session = new_session(config.limits.connect_timeout, config.limits.total_timeout)
         gw = Gateway(
             policy=prepared.policy,
@@ -158,6 +171,7 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
             pseudonym_keys=prepared.keyring.pseudonym,
             evidence_keys=prepared.keyring.evidence,
             consents=consents,
+            counters=counters,
             tracer=trace.get_tracer("gateway.pipeline") if config.traces != "none" else None,
         )
         app[GATEWAY] = gw
@@ -166,6 +180,7 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
         )
         app[PUBLISHER] = publisher
         publishing = asyncio.get_running_loop().create_task(publisher.run())
+        warning = asyncio.get_running_loop().create_task(_warn_daily(gw))
         app[LIVE] = LivePolicy(gw, prepared.loader, prepared.live, prepared.shadow, shadow_dir=config.shadow_policy_dir)
         # What start-up made (modules, the compiled policy, keys) lives as long as the process: keep it out of the
         # collector's full passes, which otherwise walk it again and again under load.
@@ -176,7 +191,11 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
             publishing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await publishing
+            warning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warning
             await session.close()
+            await counters.close()
             await consents.close()
             await sqlite_log.close()  # commits the records still queued
 
@@ -188,6 +207,7 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
     handlers.add_routes(app)
     admin.add_admin_routes(app)
     audit_api.add_audit_routes(app)
+    stats_api.add_stats_routes(app)
     app[RECEIPTS] = prepared.receipt_signer
     consent_api.add_consent_routes(app)
     return app

@@ -8,6 +8,7 @@ from gateway import __version__
 from gateway.errors import PROBLEMS
 from gateway.web.openapi_audit import AUDIT_PATHS, AUDIT_SCHEMAS
 from gateway.web.openapi_consent import CONSENT_PATHS, CONSENT_SCHEMAS
+from gateway.web.openapi_stats import STATS_PATHS, STATS_SCHEMAS
 
 __all__ = ["OPENAPI"]
 
@@ -168,6 +169,7 @@ OPENAPI: dict[str, Any] = {
             },
             **AUDIT_SCHEMAS,
             **CONSENT_SCHEMAS,
+            **STATS_SCHEMAS,
         },
     },
     "paths": {
@@ -283,6 +285,7 @@ OPENAPI: dict[str, Any] = {
         },
         **AUDIT_PATHS,
         **CONSENT_PATHS,
+        **STATS_PATHS,
         "/problems/{kind}": {
             "get": {
                 "summary": "What a problem type means.",

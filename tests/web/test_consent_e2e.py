@@ -22,7 +22,7 @@ from gateway.pipeline import Gateway
 from gateway.policy.context import CORRIDOR_TIME
 from gateway.web.app import build_app
 from gateway.web.state import GATEWAY
-from tests.conftest import EMAIL, MOBILE, Recipient, audit_bytes, make_config
+from tests.conftest import EMAIL, MOBILE, Recipient, make_config
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 Mint = Callable[..., str]
@@ -118,9 +118,11 @@ async def test_consent_recorded_then_withdrawn_decides_the_same_transfer(gw: Gw)
     assert (status, rule) == (403, "CN-PIPL39-01")
     assert f"consent {stored['id']} was withdrawn" in json.dumps(problem)
     assert len(gw.recipient.received) == 1  # nothing more left
+    databases = sorted(gw.config.data_dir.glob("*.sqlite3*"))  # audit log, consents, counters, with their WALs
+    assert {p.name.split(".")[0] for p in databases} == {"audit", "consents", "counters"}
+    stored = b"".join(p.read_bytes() for p in databases)
     for raw in (MOBILE, EMAIL):
-        assert raw.encode() not in audit_bytes(gw.config.data_dir)
-        assert raw.encode() not in b"".join(p.read_bytes() for p in gw.config.data_dir.glob("consents.sqlite3*"))
+        assert raw.encode() not in stored
 
 
 async def test_records_without_consent_are_dropped_where_the_policy_says_so(gw: Gw) -> None:
