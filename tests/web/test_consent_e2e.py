@@ -120,9 +120,9 @@ async def test_consent_recorded_then_withdrawn_decides_the_same_transfer(gw: Gw)
     assert len(gw.recipient.received) == 1  # nothing more left
     databases = sorted(gw.config.data_dir.glob("*.sqlite3*"))  # audit log, consents, counters, with their WALs
     assert {p.name.split(".")[0] for p in databases} == {"audit", "consents", "counters"}
-    stored = b"".join(p.read_bytes() for p in databases)
+    on_disk = b"".join(p.read_bytes() for p in databases)
     for raw in (MOBILE, EMAIL):
-        assert raw.encode() not in stored
+        assert raw.encode() not in on_disk
 
 
 async def test_records_without_consent_are_dropped_where_the_policy_says_so(gw: Gw) -> None:
