@@ -9,6 +9,7 @@ into an RFC 9457 problem document, and a human explanation that never quotes per
     +-- RequestRejected          the caller's request cannot be taken (4xx): token, route, body
     +-- Overloaded               too many transfers in flight (503, Retry-After)
     +-- AuditUnavailable         the audit log cannot take a record; nothing is forwarded (503)
+    +-- CountersUnavailable      the year's counts cannot be saved; nothing is forwarded (503)
     +-- UpstreamFailed           the recipient refused, reset or timed out (502 / 504)
     +-- AuditCorrupt             a stored audit trail does not verify (index, expected and calculated hashes)
 
@@ -24,6 +25,7 @@ __all__ = [
     "AuditCorrupt",
     "AuditUnavailable",
     "ConfigError",
+    "CountersUnavailable",
     "GatewayError",
     "Overloaded",
     "ProblemKind",
@@ -76,6 +78,9 @@ PROBLEMS: dict[str, ProblemKind] = {
     ),
     "overloaded": ProblemKind(503, "Gateway at capacity", "Retry after the number of seconds in Retry-After."),
     "audit-unavailable": ProblemKind(503, "Audit log unavailable", "Nothing was forwarded; retry later."),
+    "counters-unavailable": ProblemKind(
+        503, "Volume counters unavailable", "Nothing was forwarded: the individuals could not be counted; retry later."
+    ),
     "upstream-unavailable": ProblemKind(
         502, "Recipient unavailable", "The recipient refused or reset the connection; the transfer may be retried."
     ),
@@ -165,6 +170,13 @@ class Overloaded(_ProblemError):
     def __init__(self, detail: str, retry_after: int = 1) -> None:
         super().__init__("overloaded", detail)
         self.retry_after = retry_after
+
+
+class CountersUnavailable(_ProblemError):
+    """The year's counts of individuals could not be saved, so nothing may be forwarded."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("counters-unavailable", detail)
 
 
 class AuditUnavailable(_ProblemError):

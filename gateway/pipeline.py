@@ -31,7 +31,15 @@ from gateway.classify import scrub_text
 from gateway.classify.age import flag_minors
 from gateway.classify.declared import with_declared
 from gateway.config import Limits, Route
-from gateway.errors import PROBLEMS, AuditUnavailable, GatewayError, Overloaded, RequestRejected, UpstreamFailed
+from gateway.errors import (
+    PROBLEMS,
+    AuditUnavailable,
+    CountersUnavailable,
+    GatewayError,
+    Overloaded,
+    RequestRejected,
+    UpstreamFailed,
+)
 from gateway.model import Classification, Consent, Decision, Effect, Facts, Json, Principal, Transfer
 from gateway.payload import parse_json, parse_media_type
 from gateway.policy.compiled import CompiledPolicy, Recipient
@@ -176,7 +184,9 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
     try:
         with _step(gw, "gateway.audit_decision"):
             index = await gw.audit.append(leaf, sealed=sealed)  # (6)
-    except AuditUnavailable as e:
+        if decision.allowed:
+            await _save_counts(gw, transfer)  # the individuals it counts are durable before anything leaves
+    except (AuditUnavailable, CountersUnavailable) as e:
         return _problem(e.kind, e.detail, decision_id, transfer=transfer, classification=classification)
     if not decision.allowed:
         return _denied(decision, transfer, classification, index)  # (10) refused: nothing leaves
@@ -230,13 +240,23 @@ class _People:
     consents: Mapping[str, tuple[Consent, ...]]  # keyed hash -> the exporter's consent records for them
 
 
+def _per_person(hashes: Mapping[str, str], records: Mapping[str, bool]) -> dict[str, bool]:
+    """Keyed hash -> sensitive, from the records (JSON pointer -> sensitive) of a body: a person in several records
+    is one individual, with sensitive data if any of their records holds some."""
+    people: dict[str, bool] = {}
+    for pointer, flag in records.items():
+        h = hashes[pointer]
+        people[h] = people.get(h, False) or flag
+    return people
+
+
 async def _gather(gw: Gateway, transfer: Transfer, classification: Classification, policy: CompiledPolicy) -> _People:
     """Step 4's I/O: the exporter's consent records for these individuals, and its year made resident in the
     counters, so that step 5 counts and reserves without awaiting."""
     exporter = transfer.principal.organisation
     year = transfer.received_at.astimezone(CORRIDOR_TIME).year
     hashes = {s.pointer: subject_hash_of(gw.subject_key, s) for s in classification.subjects}
-    sensitive = {hashes[pointer]: flag for pointer, flag in individuals(classification, policy).items()}
+    sensitive = _per_person(hashes, individuals(classification, policy))
     consents = await gw.consents.lookup(exporter, set(hashes.values())) if hashes else {}
     await gw.counters.load(exporter, year)
     return _People(year, hashes, sensitive, consents)
@@ -261,8 +281,9 @@ def _decide(
     decision = decide(policy, transfer, classification, facts, transfer.received_at)
     if counted:
         if decision.allowed:
-            dropped = {people.hashes[pointer] for pointer in decision.dropped if pointer in people.hashes}
-            sent = {h: flag for h, flag in people.sensitive.items() if h not in dropped}
+            dropped = set(decision.dropped)
+            records = individuals(classification, policy)
+            sent = _per_person(people.hashes, {p: flag for p, flag in records.items() if p not in dropped})
             gw.counters.reserve(exporter, people.year, sent)
         gw.counters.record_transfer(
             TransferEvent(
@@ -435,6 +456,16 @@ def _denied(decision: Decision, transfer: Transfer, classification: Classificati
         policy_revision=decision.policy_revision,
         explanation=explanation_json(decision),
     )
+
+
+async def _save_counts(gw: Gateway, transfer: Transfer) -> None:
+    """Wait until the individuals this transfer reserved are durable in the counters (group-committed with other
+    transfers'), so that a crash after forwarding cannot lose them from the year's count."""
+    try:
+        await gw.counters.flush()
+    except Exception as e:
+        _log.error("counters_unavailable", decision_id=transfer.decision_id, error=e.__class__.__name__)
+        raise CountersUnavailable("the year's count of individuals could not be saved; nothing was forwarded") from e
 
 
 def _upstream_request(gw: Gateway, req: IncomingRequest, transfer: Transfer, body: bytes) -> UpstreamRequest:

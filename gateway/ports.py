@@ -66,6 +66,10 @@ class CounterStore(Protocol):
         """Tally one decided transfer for ``/v1/stats``."""
         ...
 
+    async def flush(self) -> None:
+        """Return once everything reserved so far is durable; raise if it cannot be."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class TransferEvent:

@@ -43,7 +43,7 @@ class Everyone:
     async def lookup(self, exporter: str, subject_hashes: Collection[str]) -> Mapping[str, tuple[Consent, ...]]:
         consent = Consent(
             id="c-all",
-            recipients=frozenset({"sg-service", "sg-hr"}),
+            recipients=frozenset({"sg-service", "sg-hr", "sg-regional-hq"}),
             purposes=frozenset({"customer_service", "payroll"}),
             categories=self.categories,
             separate=True,
@@ -92,21 +92,23 @@ class Body:
 
 @pytest.fixture(params=["sqlite", "memory"])
 async def counters(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CounterStore]:
-    """The gateway's SQLite counters (reopened at the end: the counts survive a restart) and the in-memory ones."""
+    """The gateway's SQLite counters and the in-memory ones."""
     if request.param == "memory":
         yield MemoryCounters()
         return
-    path = tmp_path / "counters.sqlite3"
-    store = SqliteCounterStore(path)
+    store = SqliteCounterStore(tmp_path / "counters.sqlite3")
     await store.open()
     yield store
     await store.close()
+
+
+async def _as_stored(path: Path, year: int) -> tuple[int, int]:
+    """The counts a store opened afresh on ``path`` reads back: what a restarted gateway would decide on."""
     again = SqliteCounterStore(path)
     await again.open()
     try:
-        for year, expected in ((2026, (100_001, 0)), (2027, (BATCH, 0))):
-            await again.load(EXPORTER, year)
-            assert again.year_to_date(EXPORTER, year, {}) == expected
+        await again.load(EXPORTER, year)
+        return again.year_to_date(EXPORTER, year, {})
     finally:
         await again.close()
 
@@ -114,8 +116,10 @@ async def counters(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 def _gateway(tmp_path: Path, signing_key: SigningKey, counters: CounterStore, clock: Clock) -> Gateway:
     config = make_config(tmp_path, signing_key, "http://recipient.invalid")
     prepared = prepare(config)
+    levels = prepared.policy.levels
     routes = dict(config.routes) | {
-        "sg-service": Route("sg-service", "http://service.invalid", "sg-service", "customer_service", "general")
+        "sg-service": Route("sg-service", "http://service.invalid", "sg-service", "customer_service", "general"),
+        "sg-regional-hq": Route("sg-regional-hq", "http://hq.invalid", "sg-regional-hq", "payroll", "general"),
     }
     return Gateway(
         policy=prepared.policy,
@@ -127,7 +131,7 @@ def _gateway(tmp_path: Path, signing_key: SigningKey, counters: CounterStore, cl
         clock=clock,
         subject_key=prepared.subject_key,
         new_id=lambda: "d",
-        consents=Everyone(frozenset(expand_category("PI.*", prepared.policy.levels))),
+        consents=Everyone(frozenset(expand_category("PI.*", levels) | expand_category("SPI.*", levels))),
         counters=counters,
     )
 
@@ -203,3 +207,21 @@ async def test_the_band_changes_at_the_threshold_and_counts_each_person_once(
     assert _rule(answer) == (200, "CN-VOL-SMALL-01")
     assert counters.year_to_date(EXPORTER, 2027, {}) == (BATCH, 0)
     assert counters.year_to_date(EXPORTER, 2026, {}) == (100_001, 0)
+    if isinstance(counters, SqliteCounterStore):  # every allowed transfer waited for its count to be saved
+        assert await _as_stored(tmp_path / "counters.sqlite3", 2026) == (100_001, 0)
+        assert await _as_stored(tmp_path / "counters.sqlite3", 2027) == (BATCH, 0)
+
+
+async def test_a_person_in_several_records_counts_once_and_as_sensitive_if_any_record_is(
+    tmp_path: Path, signing_key: SigningKey, token_for: Callable[..., str], counters: CounterStore
+) -> None:
+    """Two records of one person (one e-mail address), one of them with a diagnosis, to the regional headquarters
+    (which holds a security assessment covering sensitive data): one individual, counted as sensitive too."""
+    clock = Clock(datetime(2026, 6, 1, 2, 0, tzinfo=UTC))
+    gw = _gateway(tmp_path, signing_key, counters, clock)
+    token = token_for(EXPORTER, now=clock.at.timestamp(), ttl=10**6)
+    body = {"staff": [{"email": "x@example.com", "diagnosis": "diabetes"}, {"email": "x@example.com", "note": "ok"}]}
+    request = replace(_transfer(token, "sg-regional-hq", range(0)), body=Body(json.dumps(body).encode()))
+    answer = await run(gw, request)
+    assert answer.status == 200, answer.body[:300]
+    assert counters.year_to_date(EXPORTER, 2026, {}) == (1, 1)

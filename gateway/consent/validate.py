@@ -335,7 +335,7 @@ def parse_consent(data: object, policy: CompiledPolicy, exporter: Exporter, key:
     if not isinstance(separate, bool):
         c.bad("/separate", "must be true or false")
     given_by = data.get("given_by")
-    if given_by not in GIVEN_BY:
+    if not isinstance(given_by, str) or given_by not in GIVEN_BY:
         c.bad("/given_by", "must be individual or guardian")
     notice = _notice(c, data, exporter)
     given_at = c.time(data, "given_at", required=True)
@@ -346,7 +346,13 @@ def parse_consent(data: object, policy: CompiledPolicy, exporter: Exporter, key:
         c.bad("/expires_at", "must be after given_at")
     language = c.text(data, "language", DEFAULT_LANGUAGE.get(exporter.jurisdiction, "en"), limit=35)
     method = c.text(data, "collection_method", "recorded by the exporter through the gateway's consent API")
-    if c.errors or hashed is None or given_at is None or not isinstance(separate, bool) or given_by not in GIVEN_BY:
+    if (
+        c.errors
+        or hashed is None
+        or given_at is None
+        or not isinstance(separate, bool)
+        or not isinstance(given_by, str)
+    ):
         raise ConsentInvalid(c.errors)
     return ConsentDraft(
         exporter=exporter.id,

@@ -45,3 +45,6 @@ class MemoryCounters:
 
     def record_transfer(self, event: TransferEvent) -> None:
         self.events.append(event)
+
+    async def flush(self) -> None:
+        """Nothing to write: memory is all there is."""

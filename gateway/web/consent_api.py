@@ -14,13 +14,16 @@ answered as not found. The identifier sent is hashed on arrival and never stored
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import structlog
 from aiohttp import web
 
+from gateway.classify import scrub_text
 from gateway.consent.receipt import ReceiptSigner, receipt_claims
 from gateway.consent.validate import (
     ConsentDraft,
@@ -125,11 +128,24 @@ async def _guarded(request: web.Request, roles: frozenset[str], handle: _Handler
         principal = _caller(request, roles)
         return await handle(request, principal)
     except RequestRejected as e:
-        _log.warning("consent_api_refused", method=request.method, path=request.path, problem=e.kind)
+        _log.warning("consent_api_refused", method=request.method, path=scrub_text(request.path), problem=e.kind)
         return _problem(e.kind, e.detail)
     except _Refused as e:
-        _log.info("consent_api_refused", method=request.method, path=request.path, problem=e.kind)
+        _log.info("consent_api_refused", method=request.method, path=scrub_text(request.path), problem=e.kind)
         return _problem(e.kind, e.detail, **e.extensions)
+
+
+def _parse_all(
+    entries: list[Any], policy: CompiledPolicy, exporter: Exporter, key: bytes, now: datetime
+) -> tuple[list[ConsentDraft], list[Json]]:
+    drafts: list[ConsentDraft] = []
+    errors: list[Json] = []
+    for index, entry in enumerate(entries):
+        try:
+            drafts.append(parse_consent(entry, policy, exporter, key, now))
+        except ConsentInvalid as e:
+            errors.extend(_errors(index, e.errors))
+    return drafts, errors
 
 
 async def _record(request: web.Request, principal: Principal) -> web.StreamResponse:
@@ -137,13 +153,8 @@ async def _record(request: web.Request, principal: Principal) -> web.StreamRespo
     policy, now = gw.policy, gw.clock.now()
     exporter = _exporter(policy, principal)
     entries = _entries(await _json_body(request))
-    drafts: list[ConsentDraft] = []
-    errors: list[Json] = []
-    for index, entry in enumerate(entries):
-        try:
-            drafts.append(parse_consent(entry, policy, exporter, gw.subject_key, now))
-        except ConsentInvalid as e:
-            errors.extend(_errors(index, e.errors))
+    # a batch of a thousand is checked off the event loop, so transfers do not wait behind it
+    drafts, errors = await asyncio.to_thread(_parse_all, entries, policy, exporter, gw.subject_key, now)
     if errors:
         raise _invalid(errors, len(entries))
     signer = request.app[RECEIPTS]

@@ -178,3 +178,13 @@ async def test_an_expired_contract_refuses_even_with_consent(gw: Gw, app_state: 
     assert "expired on 2026-02-28" in json.dumps(problem)
     assert gw.recipient.received == []
     assert (await gw.send("sg-hr", record, purpose="payroll"))[:2] == (200, "CN-VOL-SCC-01")
+
+
+@pytest.mark.parametrize("given_by", [[], {}, 1, None])
+async def test_a_consent_of_the_wrong_shape_is_a_problem_naming_the_field(gw: Gw, given_by: Any) -> None:
+    record = _cn_consent({"type": "cn_mobile", "value": MOBILE}, "sg-hr", "payroll", given_by=given_by)
+    async with gw.client.post(f"{gw.url}/v1/consents", json=record, headers=gw.auth()) as r:
+        assert r.status == 422
+        problem = await r.json()
+    assert [e["field"] for e in problem["errors"]] == ["/given_by"]
+    assert MOBILE not in json.dumps(problem)
