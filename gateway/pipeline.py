@@ -202,21 +202,8 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         _audit_outcome(gw, transfer, started, e.status, forwarded, None, e.kind)  # (9) the fault
         return _problem(e.kind, e.detail, decision_id, transfer=transfer, classification=classification, index=index)
     _audit_outcome(gw, transfer, started, response.status, forwarded, len(response.body), None)  # (9)
-    return Answer(  # (10)
-        status=response.status,
-        body=response.body,
-        content_type=response.headers.get("Content-Type", "application/octet-stream"),
-        decision_id=decision_id,
-        effect=Effect.ALLOW,
-        audit_index=index,
-        rule_id=decision.rule_id,
-        mechanism=f"{decision.mechanism.mechanism} {decision.mechanism.reference}" if decision.mechanism else None,
-        route=transfer.route,
-        recipient=transfer.recipient,
-        exporter=transfer.principal.organisation,
-        categories=tuple(sorted(classification.categories)),
-        policy_revision=decision.policy_revision,
-    )
+    content_type = response.headers.get("Content-Type", "application/octet-stream")
+    return _allowed(decision, transfer, classification, response.status, response.body, content_type, index)  # (10)
 
 
 async def refuse(gw: Gateway, req: IncomingRequest, error: Overloaded) -> Answer:
@@ -479,6 +466,33 @@ def _upstream_request(gw: Gateway, req: IncomingRequest, transfer: Transfer, bod
     return UpstreamRequest(req.method, target, headers, body)
 
 
+def _allowed(
+    decision: Decision,
+    transfer: Transfer,
+    classification: Classification,
+    status: int,
+    body: bytes,
+    content_type: str = "application/json",
+    index: int | None = None,
+) -> Answer:
+    """The answer to an allowed transfer (the recipient's) or preflight (the gateway's), with what was decided."""
+    return Answer(
+        status=status,
+        body=body,
+        content_type=content_type,
+        decision_id=transfer.decision_id,
+        effect=Effect.ALLOW,
+        audit_index=index,
+        rule_id=decision.rule_id,
+        mechanism=f"{decision.mechanism.mechanism} {decision.mechanism.reference}" if decision.mechanism else None,
+        route=transfer.route,
+        recipient=transfer.recipient,
+        exporter=transfer.principal.organisation,
+        categories=tuple(sorted(classification.categories)),
+        policy_revision=decision.policy_revision,
+    )
+
+
 def _preflight(decision: Decision, transfer: Transfer, classification: Classification, facts: Facts) -> Answer:
     """What a transfer would get, without sending it: the refusal's problem document, or the allowance."""
     if not decision.allowed:
@@ -497,20 +511,7 @@ def _preflight(decision: Decision, transfer: Transfer, classification: Classific
         "year_to_date": {"personal": facts.ytd_personal, "sensitive": facts.ytd_sensitive},
         "explanation": explanation_json(decision),
     }
-    return Answer(
-        status=200,
-        body=json.dumps(body, ensure_ascii=False).encode(),
-        content_type="application/json",
-        decision_id=transfer.decision_id,
-        effect=Effect.ALLOW,
-        rule_id=decision.rule_id,
-        mechanism=f"{decision.mechanism.mechanism} {decision.mechanism.reference}" if decision.mechanism else None,
-        route=transfer.route,
-        recipient=transfer.recipient,
-        exporter=transfer.principal.organisation,
-        categories=tuple(sorted(classification.categories)),
-        policy_revision=decision.policy_revision,
-    )
+    return _allowed(decision, transfer, classification, 200, json.dumps(body, ensure_ascii=False).encode())
 
 
 def _problem(

@@ -1,4 +1,5 @@
-"""Schema migrations for the SQLite stores: numbered scripts, applied in order, once, on open.
+"""Opening the SQLite stores: the connection settings they share, and schema migrations as numbered scripts,
+applied in order, once, on open.
 
 Each store lists its scripts; ``PRAGMA user_version`` records how many have run. Opening a store on an existing
 database runs the scripts it has not seen yet, each in its own transaction, so a migration interrupted by a crash is
@@ -11,10 +12,35 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from gateway.errors import ConfigError
 
-__all__ = ["migrate"]
+__all__ = ["connect", "migrate", "open_store"]
+
+Synchronous = Literal["FULL", "NORMAL"]
+
+
+def connect(path: Path, synchronous: Synchronous = "FULL") -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, with the given durability: ``FULL``
+    fsyncs every commit."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL" if synchronous == "FULL" else "PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
+def open_store(path: Path, scripts: Sequence[str], synchronous: Synchronous = "FULL") -> sqlite3.Connection:
+    """Create ``path``'s folder if needed, connect, and bring the schema up to date (closing on failure)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = connect(path, synchronous)
+    try:
+        migrate(db, scripts, path=path)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def migrate(db: sqlite3.Connection, scripts: Sequence[str], *, path: Path) -> int:

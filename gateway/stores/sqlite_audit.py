@@ -31,6 +31,7 @@ from gateway.audit.checkpoint import Checkpoint
 from gateway.audit.merkle import EMPTY_ROOT, completed_nodes, consistency_proof, inclusion_proof, range_hash
 from gateway.audit.note import NoteInvalid, NoteVerifier, open_note
 from gateway.errors import AuditCorrupt, AuditUnavailable, ConfigError
+from gateway.stores.migrations import connect
 
 __all__ = ["FileVerified", "SqliteAuditLog", "TreeReader", "read_records", "verify_file"]
 
@@ -85,14 +86,6 @@ _Pending = tuple[bytes, Sealed, "asyncio.Future[int] | None"]
 _NOTHING_SEALED: Sealed = {}
 _LINGER_SECONDS = 0.01
 _log = structlog.get_logger("gateway.audit")
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA busy_timeout=5000")
-    return db
 
 
 def _lock_exclusively(path: Path) -> int:
@@ -150,7 +143,7 @@ class SqliteAuditLog:
             raise
 
     def _open_db(self) -> sqlite3.Connection:
-        db = _connect(self.path)
+        db = connect(self.path)
         db.executescript(_SCHEMA)
         tail = db.execute("SELECT idx, leaf, chain FROM records ORDER BY idx DESC LIMIT 2").fetchall()
         if tail:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from gateway.audit.record import timestamp
 from gateway.consent.validate import ConsentDraft, ConsentRecord
 from gateway.model import Consent
-from gateway.stores.migrations import migrate
+from gateway.stores.migrations import open_store
 
 __all__ = ["SCRIPTS", "SqliteConsentStore"]
 
@@ -157,17 +157,7 @@ class SqliteConsentStore:
         await self._run(self._open_sync)
 
     def _open_sync(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA busy_timeout=5000")
-            migrate(db, SCRIPTS, path=self.path)
-        except BaseException:
-            db.close()
-            raise
-        self._db = db
+        self._db = open_store(self.path, SCRIPTS)
 
     async def close(self) -> None:
         if self._db is not None:

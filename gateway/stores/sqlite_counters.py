@@ -30,7 +30,7 @@ from typing import Literal, TypeVar
 import structlog
 
 from gateway.ports import TransferEvent
-from gateway.stores.migrations import migrate
+from gateway.stores.migrations import open_store
 
 __all__ = ["SCRIPTS", "ExporterStats", "SqliteCounterStore", "Tally"]
 
@@ -168,13 +168,8 @@ class SqliteCounterStore:
         await self._run(self._open_sync)
 
     def _open_sync(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db = open_store(self.path, SCRIPTS, self._synchronous)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(f"PRAGMA synchronous={self._synchronous}")  # one of two literals, never caller text
-            db.execute("PRAGMA busy_timeout=5000")
-            migrate(db, SCRIPTS, path=self.path)
             for exporter, year, recipient, allowed, dimension, value, count in db.execute(_READ_TALLIES):
                 self._tallies[(exporter, int(year), recipient, int(allowed), dimension, value)] = int(count)
         except BaseException:

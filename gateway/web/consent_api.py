@@ -36,7 +36,7 @@ from gateway.consent.validate import (
 from gateway.errors import PROBLEMS, RequestRejected
 from gateway.model import Json, Principal
 from gateway.policy.compiled import CompiledPolicy, Exporter
-from gateway.problems import MEDIA_TYPE, problem_type
+from gateway.problems import MEDIA_TYPE, problem_document
 from gateway.stores.sqlite_consent import SqliteConsentStore
 from gateway.web.state import GATEWAY
 
@@ -58,16 +58,8 @@ class _Refused(Exception):
 
 
 def _problem(kind: str, detail: str, **extensions: Json) -> web.Response:
-    known = PROBLEMS[kind]
-    doc: dict[str, Json] = {
-        "type": problem_type(kind),
-        "title": known.title,
-        "status": known.status,
-        "detail": detail,
-        "advice": known.advice,
-        **extensions,
-    }
-    return web.Response(status=known.status, body=json.dumps(doc, ensure_ascii=False).encode(), content_type=MEDIA_TYPE)
+    body = problem_document(kind, detail, **extensions)
+    return web.Response(status=PROBLEMS[kind].status, body=body, content_type=MEDIA_TYPE)
 
 
 def _caller(request: web.Request, roles: frozenset[str]) -> Principal:
