@@ -6,6 +6,7 @@ on one screen and testable without a server. A denial is a :class:`Decision`; ex
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import Callable, Mapping
@@ -183,9 +184,8 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
     leaf, sealed = _decision_leaf(gw, transfer, recipient, classification, decision, edits, raw)
     try:
         with _step(gw, "gateway.audit_decision"):
-            index = await gw.audit.append(leaf, sealed=sealed)  # (6)
-        if decision.allowed:
-            await _save_counts(gw, transfer)  # the individuals it counts are durable before anything leaves
+            # (6), and the individuals an allowed transfer counts: both durable, in parallel, before anything leaves
+            index, _ = await asyncio.gather(gw.audit.append(leaf, sealed=sealed), _save_counts(gw, transfer, decision))
     except (AuditUnavailable, CountersUnavailable) as e:
         return _problem(e.kind, e.detail, decision_id, transfer=transfer, classification=classification)
     if not decision.allowed:
@@ -223,7 +223,8 @@ class _People:
 
     year: int  # the calendar year in China Standard Time, which the thresholds count in
     hashes: Mapping[str, str]  # JSON pointer of each individual -> keyed hash
-    sensitive: Mapping[str, bool]  # keyed hash -> holds sensitive personal information (individuals counted only)
+    records: Mapping[str, bool]  # JSON pointer -> holds sensitive personal information (records counted only)
+    sensitive: Mapping[str, bool]  # keyed hash -> the same, per person
     consents: Mapping[str, tuple[Consent, ...]]  # keyed hash -> the exporter's consent records for them
 
 
@@ -243,10 +244,10 @@ async def _gather(gw: Gateway, transfer: Transfer, classification: Classificatio
     exporter = transfer.principal.organisation
     year = transfer.received_at.astimezone(CORRIDOR_TIME).year
     hashes = {s.pointer: subject_hash_of(gw.subject_key, s) for s in classification.subjects}
-    sensitive = _per_person(hashes, individuals(classification, policy))
+    records = individuals(classification, policy)
     consents = await gw.consents.lookup(exporter, set(hashes.values())) if hashes else {}
     await gw.counters.load(exporter, year)
-    return _People(year, hashes, sensitive, consents)
+    return _People(year, hashes, records, _per_person(hashes, records), consents)
 
 
 def _decide(
@@ -269,8 +270,7 @@ def _decide(
     if counted:
         if decision.allowed:
             dropped = set(decision.dropped)
-            records = individuals(classification, policy)
-            sent = _per_person(people.hashes, {p: flag for p, flag in records.items() if p not in dropped})
+            sent = _per_person(people.hashes, {p: flag for p, flag in people.records.items() if p not in dropped})
             gw.counters.reserve(exporter, people.year, sent)
         gw.counters.record_transfer(
             TransferEvent(
@@ -445,9 +445,11 @@ def _denied(decision: Decision, transfer: Transfer, classification: Classificati
     )
 
 
-async def _save_counts(gw: Gateway, transfer: Transfer) -> None:
-    """Wait until the individuals this transfer reserved are durable in the counters (group-committed with other
-    transfers'), so that a crash after forwarding cannot lose them from the year's count."""
+async def _save_counts(gw: Gateway, transfer: Transfer, decision: Decision) -> None:
+    """For an allowed transfer, wait until the individuals it reserved are durable in the counters (group-committed
+    with other transfers'), so that a crash after forwarding cannot lose them from the year's count."""
+    if not decision.allowed:
+        return
     try:
         await gw.counters.flush()
     except Exception as e:

@@ -19,6 +19,7 @@ from gateway.keys import SigningKey
 from gateway.model import Classification, Json
 from gateway.pipeline import Gateway, IncomingRequest, run
 from gateway.ports import UpstreamRequest, UpstreamResponse
+from gateway.stores.memory import MemoryCounters
 from gateway.web.app import prepare
 from tests.conftest import MOBILE, make_config
 
@@ -128,6 +129,23 @@ async def test_audit_failure_forwards_nothing(tmp_path: Path, signing_key: Signi
     answer = await run(_gateway(tmp_path, signing_key, journal, fail=True), _request(token, {"mobile": MOBILE}))
     assert (answer.status, answer.problem) == (503, "audit-unavailable")
     assert journal.forwarded == []
+
+
+class BrokenCounters(MemoryCounters):
+    """Counters that count in memory but cannot save: a full disk under the counters' file."""
+
+    async def flush(self) -> None:
+        raise OSError("no space left on device")
+
+
+async def test_counts_that_cannot_be_saved_forward_nothing(tmp_path: Path, signing_key: SigningKey, token: str) -> None:
+    """An allowed transfer whose individuals cannot be counted durably is refused (503): nothing leaves uncounted."""
+    journal = Journal()
+    gw = replace(_gateway(tmp_path, signing_key, journal), counters=BrokenCounters())
+    answer = await run(gw, _request(token, {"mobile": MOBILE}))
+    assert (answer.status, answer.problem) == (503, "counters-unavailable")
+    assert journal.forwarded == []
+    assert journal.events == ["append:decision"]  # the decision itself is on record
 
 
 async def test_steps_are_traced_when_a_tracer_is_given(tmp_path: Path, signing_key: SigningKey, token: str) -> None:
