@@ -19,12 +19,13 @@ from gateway.errors import PROBLEMS, AuditUnavailable, ConfigError, RequestRejec
 from gateway.model import Json, Principal
 from gateway.policy.live import LivePolicy, Loaded, Reloaded, problem_entry, problems_of
 from gateway.problems import MEDIA_TYPE, problem_document
-from gateway.web.state import GATEWAY, LIVE, SIGHUP_RELOAD
+from gateway.web.callers import OPERATOR, caller
+from gateway.web.state import LIVE, SIGHUP_RELOAD
 from gateway.web.stats_api import log_expiring_mechanisms
 
 __all__ = ["OPERATOR_ROLE", "add_admin_routes", "reload_on_sighup", "status_document"]
 
-OPERATOR_ROLE = "operator"
+OPERATOR_ROLE = OPERATOR
 
 _log = structlog.get_logger("gateway.admin")
 
@@ -41,11 +42,7 @@ def _refused(request: web.Request, error: RequestRejected) -> web.Response:
 
 def _operator(request: web.Request) -> Principal:
     """The caller, if its token is valid and carries the operator role; :class:`RequestRejected` otherwise."""
-    gw = request.app[GATEWAY]
-    principal = gw.verifier.authenticate(request.headers.get("Authorization"), gw.clock.now().timestamp())
-    if OPERATOR_ROLE not in principal.roles:
-        raise RequestRejected("role-missing", f"the admin API needs the role {OPERATOR_ROLE!r}")
-    return principal
+    return caller(request, frozenset({OPERATOR_ROLE}))
 
 
 def _described(loaded: Loaded) -> dict[str, Json]:

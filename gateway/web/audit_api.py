@@ -32,11 +32,11 @@ from gateway.errors import PROBLEMS, AuditUnavailable, RequestRejected
 from gateway.model import Json, Principal
 from gateway.problems import MEDIA_TYPE, problem_document
 from gateway.stores.sqlite_audit_read import AuditReader, RecordFilter
+from gateway.web.callers import ENTERPRISE, OPERATOR, REGULATOR, caller
 from gateway.web.state import AUDIT, GATEWAY, PUBLISHER
 
-__all__ = ["ENTERPRISE", "OPERATOR", "REGULATOR", "add_audit_routes"]
+__all__ = ["add_audit_routes"]
 
-REGULATOR, ENTERPRISE, OPERATOR = "regulator", "enterprise", "operator"
 PAGE_DEFAULT, PAGE_MAX = 100, 1000
 _MAX_INDEX = (1 << 63) - 1  # SQLite's largest integer
 EXPORT_CHUNK = 1024
@@ -53,15 +53,6 @@ class _Refused(Exception):
 
 def _problem(kind: str, detail: str) -> web.Response:
     return web.Response(status=PROBLEMS[kind].status, body=problem_document(kind, detail), content_type=MEDIA_TYPE)
-
-
-def _caller(request: web.Request, roles: frozenset[str]) -> Principal:
-    """The authenticated caller holding one of ``roles``; :class:`RequestRejected` otherwise."""
-    gw = request.app[GATEWAY]
-    principal = gw.verifier.authenticate(request.headers.get("Authorization"), gw.clock.now().timestamp())
-    if not principal.roles & roles:
-        raise RequestRejected("role-missing", f"this endpoint needs one of the roles {', '.join(sorted(roles))}")
-    return principal
 
 
 def _integer(request: web.Request, name: str, default: int | None = None, *, low: int = 0) -> int:
@@ -158,7 +149,7 @@ async def get_checkpoint(request: web.Request) -> web.StreamResponse:
 @_refusals
 async def post_checkpoint(request: web.Request) -> web.StreamResponse:
     """``POST /v1/audit/checkpoint``: sign a checkpoint of the log as it is now (regulator or operator)."""
-    _caller(request, frozenset({REGULATOR, OPERATOR}))
+    caller(request, frozenset({REGULATOR, OPERATOR}))
     published = await request.app[PUBLISHER].publish()
     return web.Response(text=published.note, content_type="text/plain", charset="utf-8")
 
@@ -192,7 +183,7 @@ def _filter(request: web.Request, principal: Principal) -> RecordFilter:
 @_refusals
 async def list_records(request: web.Request) -> web.StreamResponse:
     """``GET /v1/audit/records``: records by time, exporter, recipient, category, effect or kind, in pages."""
-    principal = _caller(request, frozenset({REGULATOR, ENTERPRISE}))
+    principal = caller(request, frozenset({REGULATOR, ENTERPRISE}))
     where = _filter(request, principal)
     after = _integer(request, "after", -1)
     limit = _integer(request, "limit", PAGE_DEFAULT, low=1)
@@ -226,7 +217,7 @@ def _index(request: web.Request) -> int:
 @_refusals
 async def get_record(request: web.Request) -> web.StreamResponse:
     """``GET /v1/audit/records/{index}``: one record, with its leaf exactly as hashed."""
-    principal = _caller(request, frozenset({REGULATOR, ENTERPRISE}))
+    principal = caller(request, frozenset({REGULATOR, ENTERPRISE}))
     index = _index(request)
     return web.json_response(_item(index, await _own_record(request, principal, index)))
 
@@ -235,7 +226,7 @@ async def get_record(request: web.Request) -> web.StreamResponse:
 async def get_evidence(request: web.Request) -> web.StreamResponse:
     """``GET /v1/audit/records/{index}/evidence?for=NAME``: the sealed original body (regulators; opened offline).
     ``for`` names the regulator key; it may be left out when the record was sealed for one key only."""
-    _caller(request, frozenset({REGULATOR}))
+    caller(request, frozenset({REGULATOR}))
     index = _index(request)
     sealed = {} if index >= _committed(request) else await _read(request, lambda r: r.evidence(index))
     wanted = request.query.get("for")
@@ -264,7 +255,7 @@ async def _published_size(request: web.Request) -> int:
 @_refusals
 async def inclusion(request: web.Request) -> web.StreamResponse:
     """``GET /v1/audit/proof/inclusion?index=I&size=N``: the record's path to the root of the tree of size N."""
-    principal = _caller(request, frozenset({REGULATOR, ENTERPRISE}))
+    principal = caller(request, frozenset({REGULATOR, ENTERPRISE}))
     index = _integer(request, "index")
     size = _size_param(request, "size", await _published_size(request))
     if index >= size:
@@ -297,7 +288,7 @@ def _rows(reader: AuditReader, *, lo: int, hi: int) -> list[tuple[int, bytes, li
 @_refusals
 async def export(request: web.Request) -> web.StreamResponse:
     """``GET /v1/audit/export?from=I&to=J``: records I..J-1 as JSON lines, then the checkpoint of size J."""
-    _caller(request, frozenset({REGULATOR}))
+    caller(request, frozenset({REGULATOR}))
     end = _size_param(request, "to", await _published_size(request))
     first = _integer(request, "from", 0)
     if first > end:

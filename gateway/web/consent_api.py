@@ -38,13 +38,13 @@ from gateway.model import Json, Principal
 from gateway.policy.compiled import CompiledPolicy, Exporter
 from gateway.problems import MEDIA_TYPE, problem_document
 from gateway.stores.sqlite_consent import SqliteConsentStore
+from gateway.web.callers import ENTERPRISE, REGULATOR, caller
 from gateway.web.state import GATEWAY
 
-__all__ = ["CONSENTS", "ENTERPRISE", "MAX_BATCH", "RECEIPTS", "REGULATOR", "add_consent_routes"]
+__all__ = ["CONSENTS", "MAX_BATCH", "RECEIPTS", "add_consent_routes"]
 
 CONSENTS = web.AppKey("consents", SqliteConsentStore)
 RECEIPTS = web.AppKey("consent_receipts", ReceiptSigner)
-ENTERPRISE, REGULATOR = "enterprise", "regulator"
 MAX_BATCH = 1000
 
 
@@ -60,14 +60,6 @@ class _Refused(Exception):
 def _problem(kind: str, detail: str, **extensions: Json) -> web.Response:
     body = problem_document(kind, detail, **extensions)
     return web.Response(status=PROBLEMS[kind].status, body=body, content_type=MEDIA_TYPE)
-
-
-def _caller(request: web.Request, roles: frozenset[str]) -> Principal:
-    gw = request.app[GATEWAY]
-    principal = gw.verifier.authenticate(request.headers.get("Authorization"), gw.clock.now().timestamp())
-    if not principal.roles & roles:
-        raise RequestRejected("role-missing", f"this endpoint needs one of the roles {', '.join(sorted(roles))}")
-    return principal
 
 
 def _exporter(policy: CompiledPolicy, principal: Principal) -> Exporter:
@@ -117,7 +109,7 @@ _Handler = Callable[[web.Request, Principal], Awaitable[web.StreamResponse]]
 
 async def _guarded(request: web.Request, roles: frozenset[str], handle: _Handler) -> web.StreamResponse:
     try:
-        principal = _caller(request, roles)
+        principal = caller(request, roles)
         return await handle(request, principal)
     except RequestRejected as e:
         _log.warning("consent_api_refused", method=request.method, path=scrub_text(request.path), problem=e.kind)

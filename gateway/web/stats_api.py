@@ -34,6 +34,7 @@ from gateway.policy.expiry import Expiring, expiring_mechanisms
 from gateway.policy.source import load_yaml
 from gateway.problems import MEDIA_TYPE, problem_document
 from gateway.stores.sqlite_counters import ExporterStats, SqliteCounterStore, Tally
+from gateway.web.callers import ENTERPRISE, REGULATOR, caller
 from gateway.web.state import GATEWAY, LIVE
 
 __all__ = [
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 COUNTERS = web.AppKey("counters", SqliteCounterStore)
-REGULATOR, ENTERPRISE = "regulator", "enterprise"
 METRICS = ("ytd_personal", "ytd_sensitive")
 _BOUNDS = ("at_least", "below")
 _YEARS = range(2000, 10000)
@@ -198,15 +198,6 @@ class _Refused(Exception):
         self.kind, self.detail = kind, detail
 
 
-def _caller(request: web.Request) -> Principal:
-    """The authenticated regulator or enterprise; :class:`RequestRejected` otherwise."""
-    gw = request.app[GATEWAY]
-    principal = gw.verifier.authenticate(request.headers.get("Authorization"), gw.clock.now().timestamp())
-    if not principal.roles & {REGULATOR, ENTERPRISE}:
-        raise RequestRejected("role-missing", "this endpoint needs one of the roles enterprise, regulator")
-    return principal
-
-
 def _year(request: web.Request, now: datetime) -> int:
     text = request.query.get("year")
     if text is None:
@@ -287,7 +278,7 @@ def _entry(
 
 async def _stats(request: web.Request) -> web.StreamResponse:
     gw = request.app[GATEWAY]
-    principal = _caller(request)
+    principal = caller(request, frozenset({REGULATOR, ENTERPRISE}))
     now = gw.clock.now()
     year, exporter = _year(request, now), _exporter(request, principal)
     policy = gw.policy  # read once: one revision answers
