@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from gateway.audit.note import NoteInvalid, NoteSigner
 from gateway.errors import ConfigError
@@ -25,11 +25,13 @@ __all__ = [
     "create_checkpoint_key",
     "create_pseudonym_keys",
     "generate_signing_key",
+    "jwk_thumbprint",
     "load_checkpoint_signer",
     "load_pseudonym_keys",
     "load_secret",
     "new_secret",
     "pseudonym_key_file",
+    "public_jwk",
     "write_private",
 ]
 
@@ -53,16 +55,30 @@ class SigningKey:
         return {"keys": [self.jwk]}
 
 
+def jwk_thumbprint(public: Ed25519PublicKey) -> str:
+    """The RFC 7638 JWK thumbprint of an Ed25519 public key: SHA-256 over its required members (crv, kty, x),
+    sorted, without white space."""
+    members = _required_members(public)
+    return _b64url(hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode()).digest())
+
+
+def public_jwk(public: Ed25519PublicKey) -> dict[str, str]:
+    """The public JWK of an Ed25519 key for EdDSA signatures, with its thumbprint as ``kid``."""
+    return {**_required_members(public), "kid": jwk_thumbprint(public), "alg": "EdDSA", "use": "sig"}
+
+
+def _required_members(public: Ed25519PublicKey) -> dict[str, str]:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}
+
+
 def generate_signing_key() -> SigningKey:
-    """A fresh Ed25519 key; ``kid`` is its RFC 7638 thumbprint (SHA-256 over crv, kty, x)."""
+    """A fresh Ed25519 key; ``kid`` is its RFC 7638 thumbprint."""
     private = Ed25519PrivateKey.generate()
-    raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    members = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}
-    thumbprint = _b64url(hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode()).digest())
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    return SigningKey(pem, {**members, "kid": thumbprint, "alg": "EdDSA", "use": "sig"})
+    return SigningKey(pem, public_jwk(private.public_key()))
 
 
 def new_secret() -> bytes:

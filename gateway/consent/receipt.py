@@ -16,9 +16,6 @@ verify a receipt with any JOSE library.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gateway.audit.record import timestamp
 from gateway.consent.validate import ConsentRecord
 from gateway.errors import ConfigError
-from gateway.keys import generate_signing_key, write_private
+from gateway.keys import generate_signing_key, public_jwk, write_private
 from gateway.model import Json, Level
 from gateway.policy.compiled import CompiledPolicy
 
@@ -49,10 +46,6 @@ RECEIPT_TYPE = "consent-receipt+jwt"
 ISSUER = "sip-sg-gateway"
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 class ReceiptInvalid(ValueError):
     """A receipt that does not verify with the given keys."""
 
@@ -62,11 +55,8 @@ class ReceiptSigner:
 
     def __init__(self, private: Ed25519PrivateKey) -> None:
         self._private = private
-        raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        members = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}  # RFC 7638 s.3.2: required members, sorted
-        digest = hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode()).digest()
-        self.kid = _b64url(digest)
-        self.jwk: dict[str, str] = {**members, "kid": self.kid, "alg": "EdDSA", "use": "sig"}
+        self.jwk: dict[str, str] = public_jwk(private.public_key())
+        self.kid = self.jwk["kid"]
 
     @classmethod
     def from_pem(cls, pem: bytes) -> ReceiptSigner:

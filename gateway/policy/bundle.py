@@ -8,8 +8,6 @@ thumbprint of the signing key, as for token keys in :mod:`gateway.keys`.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from gateway.errors import ConfigError
+from gateway.keys import jwk_thumbprint
 from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.load import load_policy
 
@@ -39,11 +38,8 @@ _TYPE = "gateway-policy+jws"
 
 
 def key_id(public: Ed25519PublicKey) -> str:
-    """The RFC 7638 JWK thumbprint of an Ed25519 public key (SHA-256 over crv, kty, x)."""
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    members = {"crv": "Ed25519", "kty": "OKP", "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode()}
-    digest = hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    """The id a bundle names its signer by: the key's RFC 7638 JWK thumbprint."""
+    return jwk_thumbprint(public)
 
 
 def _private_key(private_pem: bytes, source: str) -> Ed25519PrivateKey:
