@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -22,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from gateway.audit.seal import SealInvalid, key_id, unseal
 from gateway.errors import ConfigError
-from gateway.keys import write_private
+from gateway.keys import load_named_keys, write_private
 
 __all__ = [
     "EvidenceKeyPair",
@@ -82,17 +83,15 @@ def read_private_key(path: Path) -> X25519PrivateKey:
 
 def load_evidence_keys(keys_dir: Path, names: frozenset[str]) -> dict[str, X25519PublicKey]:
     """The regulators' public keys a policy seals evidence for; a missing one is a start-up error saying what to do."""
-    keys = {}
-    for name in sorted(names):
-        path = evidence_key_file(keys_dir, name)
-        if not path.exists():
-            raise ConfigError(
-                f"the policy seals evidence for key {name!r}, whose public key is not here; the regulator makes the "
-                "key pair with `gateway audit keygen` and gives the operator the public key (.pub) to put here",
-                file=str(path),
-            )
-        keys[name] = read_public_key(path)
-    return keys
+    return load_named_keys(
+        names,
+        partial(evidence_key_file, keys_dir),
+        read_public_key,
+        lambda name: (
+            f"the policy seals evidence for key {name!r}, whose public key is not here; the regulator makes "
+            "the key pair with `gateway audit keygen` and gives the operator the public key (.pub) to put here"
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)

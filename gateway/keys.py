@@ -11,8 +11,11 @@ import hashlib
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -27,6 +30,7 @@ __all__ = [
     "generate_signing_key",
     "jwk_thumbprint",
     "load_checkpoint_signer",
+    "load_named_keys",
     "load_pseudonym_keys",
     "load_secret",
     "new_secret",
@@ -34,6 +38,9 @@ __all__ = [
     "public_jwk",
     "write_private",
 ]
+
+
+_K = TypeVar("_K")
 
 
 def _b64url(data: bytes) -> str:
@@ -110,19 +117,31 @@ def pseudonym_key_file(keys_dir: Path, name: str) -> Path:
     return keys_dir / "pseudonym" / f"{name}.key"
 
 
-def load_pseudonym_keys(keys_dir: Path, names: frozenset[str]) -> dict[str, bytes]:
-    """The pseudonymisation keys a policy names; a missing one is a start-up error that says how to make it."""
+def load_named_keys(
+    names: frozenset[str], where: Callable[[str], Path], read: Callable[[Path], _K], missing: Callable[[str], str]
+) -> dict[str, _K]:
+    """The keys a policy names, each read from ``where(name)``; a missing one is a :class:`ConfigError` naming the
+    file, with ``missing(name)`` saying what to do."""
     keys = {}
     for name in sorted(names):
-        path = pseudonym_key_file(keys_dir, name)
+        path = where(name)
         if not path.exists():
-            raise ConfigError(
-                f"the policy pseudonymises with key {name!r}, which does not exist; "
-                "`gateway keys init --config ...` creates it",
-                file=str(path),
-            )
-        keys[name] = load_secret(path)
+            raise ConfigError(missing(name), file=str(path))
+        keys[name] = read(path)
     return keys
+
+
+def load_pseudonym_keys(keys_dir: Path, names: frozenset[str]) -> dict[str, bytes]:
+    """The pseudonymisation keys a policy names; a missing one is a start-up error that says how to make it."""
+    return load_named_keys(
+        names,
+        partial(pseudonym_key_file, keys_dir),
+        load_secret,
+        lambda name: (
+            f"the policy pseudonymises with key {name!r}, which does not exist; "
+            "`gateway keys init --config ...` creates it"
+        ),
+    )
 
 
 def create_pseudonym_keys(keys_dir: Path, names: frozenset[str]) -> list[Path]:
