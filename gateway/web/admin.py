@@ -15,11 +15,10 @@ import structlog
 from aiohttp import web
 
 from gateway.audit.record import timestamp
-from gateway.errors import PROBLEMS, AuditUnavailable, ConfigError, RequestRejected
+from gateway.errors import AuditUnavailable, ConfigError, RequestRejected
 from gateway.model import Json, Principal
 from gateway.policy.live import LivePolicy, Loaded, Reloaded, problem_entry, problems_of
-from gateway.problems import MEDIA_TYPE, problem_document
-from gateway.web.callers import OPERATOR, caller
+from gateway.web.callers import OPERATOR, caller, problem_response, refusal
 from gateway.web.state import LIVE, SIGHUP_RELOAD
 from gateway.web.stats_api import log_expiring_mechanisms
 
@@ -30,14 +29,9 @@ OPERATOR_ROLE = OPERATOR
 _log = structlog.get_logger("gateway.admin")
 
 
-def _problem(kind: str, detail: str, **extensions: Json) -> web.Response:
-    body = problem_document(kind, detail, **extensions)
-    return web.Response(status=PROBLEMS[kind].status, body=body, content_type=MEDIA_TYPE)
-
-
 def _refused(request: web.Request, error: RequestRejected) -> web.Response:
     _log.warning("admin_refused", method=request.method, path=request.path, problem=error.kind)
-    return _problem(error.kind, error.detail)
+    return refusal(error)
 
 
 def _operator(request: web.Request) -> Principal:
@@ -114,11 +108,11 @@ async def policy_reload(request: web.Request) -> web.Response:
     except ConfigError as e:
         problems = problems_of(e)
         detail = f"the candidate has {len(problems)} problem(s); revision {live.live.policy.revision} stays in force"
-        return _problem(
+        return problem_response(
             "policy-invalid", detail, errors=[problem_entry(p) for p in problems], revision=live.live.policy.revision
         )
     except AuditUnavailable as e:
-        return _problem(e.kind, f"{e.detail}; the policy change was not recorded, so it was not made")
+        return problem_response(e.kind, f"{e.detail}; the policy change was not recorded, so it was not made")
     return web.json_response(_reloaded(result))
 
 

@@ -28,11 +28,10 @@ from gateway.audit.export import frontier, header_line, record_line, trailer_lin
 from gateway.audit.merkle import leaf_hash
 from gateway.audit.record import timestamp
 from gateway.classify import scrub_text
-from gateway.errors import PROBLEMS, AuditUnavailable, RequestRejected
+from gateway.errors import AuditUnavailable, RequestRejected
 from gateway.model import Json, Principal
-from gateway.problems import MEDIA_TYPE, problem_document
 from gateway.stores.sqlite_audit_read import AuditReader, RecordFilter
-from gateway.web.callers import ENTERPRISE, OPERATOR, REGULATOR, caller
+from gateway.web.callers import ENTERPRISE, OPERATOR, REGULATOR, Refused, caller, problem_response, refusal
 from gateway.web.state import AUDIT, GATEWAY, PUBLISHER
 
 __all__ = ["add_audit_routes"]
@@ -45,24 +44,14 @@ _log = structlog.get_logger("gateway.audit_api")
 _T = TypeVar("_T")
 
 
-class _Refused(Exception):
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(detail)
-        self.kind, self.detail = kind, detail
-
-
-def _problem(kind: str, detail: str) -> web.Response:
-    return web.Response(status=PROBLEMS[kind].status, body=problem_document(kind, detail), content_type=MEDIA_TYPE)
-
-
 def _integer(request: web.Request, name: str, default: int | None = None, *, low: int = 0) -> int:
     text = request.query.get(name)
     if text is None:
         if default is None:
-            raise _Refused("query-invalid", f"the query parameter {name!r} is required")
+            raise Refused("query-invalid", f"the query parameter {name!r} is required")
         return default
     if not text.isascii() or not text.isdigit() or len(text) > 19 or not low <= int(text) <= _MAX_INDEX:
-        raise _Refused("query-invalid", f"{name} must be a whole number of at least {low}, below 2**63")
+        raise Refused("query-invalid", f"{name} must be a whole number of at least {low}, below 2**63")
     return int(text)
 
 
@@ -76,7 +65,7 @@ def _time(request: web.Request, name: str) -> str | None:
             raise ValueError("no zone")
         return timestamp(moment)
     except (ValueError, OverflowError):  # OverflowError: a moment that is not a UTC time (year 1 at UTC+1)
-        raise _Refused(
+        raise Refused(
             "query-invalid", f"{name} must be an RFC 3339 time with a zone, e.g. 2026-11-28T00:00:00Z"
         ) from None
 
@@ -123,13 +112,11 @@ def _refusals(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except RequestRejected as e:
-            kind, detail = e.kind, e.detail
-        except _Refused as e:
-            kind, detail = e.kind, e.detail
+            _log.warning("audit_api_refused", path=request.path, problem=e.kind)
+            return refusal(e)
         except AuditUnavailable as e:  # a checkpoint could not be kept: say so, never a bare 500
-            kind, detail = e.kind, e.detail
-        _log.warning("audit_api_refused", path=request.path, problem=kind)
-        return _problem(kind, detail)
+            _log.warning("audit_api_refused", path=request.path, problem=e.kind)
+            return problem_response(e.kind, e.detail)
 
     return guarded
 
@@ -188,7 +175,7 @@ async def list_records(request: web.Request) -> web.StreamResponse:
     after = _integer(request, "after", -1)
     limit = _integer(request, "limit", PAGE_DEFAULT, low=1)
     if limit > PAGE_MAX:
-        raise _Refused("query-invalid", f"limit is at most {PAGE_MAX}")
+        raise Refused("query-invalid", f"limit is at most {PAGE_MAX}")
     size = _committed(request)
     rows = await _read(request, lambda r: r.records(where, after=after, limit=limit, below=size))
     next_page = None
@@ -203,14 +190,14 @@ async def _own_record(request: web.Request, principal: Principal, index: int) ->
     """The leaf at ``index`` if the caller may see it; 404 otherwise (whether it exists or belongs to another)."""
     leaf = None if index >= _committed(request) else await _read(request, lambda r: r.record(index))
     if leaf is None or (REGULATOR not in principal.roles and _exporter_of(leaf) != _organisation(principal)):
-        raise _Refused("record-not-found", f"no record {index} that this caller may read")
+        raise Refused("record-not-found", f"no record {index} that this caller may read")
     return leaf
 
 
 def _index(request: web.Request) -> int:
     text = request.match_info["index"]
     if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > _MAX_INDEX:
-        raise _Refused("query-invalid", "a record index is a whole number below 2**63")
+        raise Refused("query-invalid", "a record index is a whole number below 2**63")
     return int(text)
 
 
@@ -231,10 +218,10 @@ async def get_evidence(request: web.Request) -> web.StreamResponse:
     sealed = {} if index >= _committed(request) else await _read(request, lambda r: r.evidence(index))
     wanted = request.query.get("for")
     if wanted is None and len(sealed) > 1:
-        raise _Refused("query-invalid", f"record {index} is sealed for several keys; name one with for=")
+        raise Refused("query-invalid", f"record {index} is sealed for several keys; name one with for=")
     blob = sealed.get(wanted) if wanted is not None else next(iter(sealed.values()), None)
     if blob is None:
-        raise _Refused(
+        raise Refused(
             "record-not-found", f"record {index} has no sealed evidence" + (f" for {wanted!r}" if wanted else "")
         )
     return web.Response(body=blob, content_type="application/octet-stream")
@@ -243,7 +230,7 @@ async def get_evidence(request: web.Request) -> web.StreamResponse:
 def _size_param(request: web.Request, name: str, published: int) -> int:
     size = _integer(request, name, published)
     if size > _committed(request):
-        raise _Refused("query-invalid", f"{name} is beyond the log's {_committed(request)} committed records")
+        raise Refused("query-invalid", f"{name} is beyond the log's {_committed(request)} committed records")
     return size
 
 
@@ -259,7 +246,7 @@ async def inclusion(request: web.Request) -> web.StreamResponse:
     index = _integer(request, "index")
     size = _size_param(request, "size", await _published_size(request))
     if index >= size:
-        raise _Refused("query-invalid", f"index {index} is not in a tree of {size} records")
+        raise Refused("query-invalid", f"index {index} is not in a tree of {size} records")
     leaf = await _own_record(request, principal, index)
 
     def prove(reader: AuditReader) -> list[bytes]:
@@ -276,7 +263,7 @@ async def consistency(request: web.Request) -> web.StreamResponse:
     second = _size_param(request, "second", await _published_size(request))
     first = _integer(request, "first")
     if first > second:
-        raise _Refused("query-invalid", f"first ({first}) is larger than second ({second})")
+        raise Refused("query-invalid", f"first ({first}) is larger than second ({second})")
     proof = await _read(request, lambda r: r.consistency_proof(first, second) if 0 < first < second else [])
     return web.json_response({"first": first, "second": second, "proof": [_b64(p) for p in proof]})
 
@@ -292,7 +279,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     end = _size_param(request, "to", await _published_size(request))
     first = _integer(request, "from", 0)
     if first > end:
-        raise _Refused("query-invalid", f"from ({first}) is after to ({end})")
+        raise Refused("query-invalid", f"from ({first}) is after to ({end})")
     publisher = request.app[PUBLISHER]
 
     def start(reader: AuditReader) -> tuple[list[bytes], bytes]:

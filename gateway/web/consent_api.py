@@ -33,12 +33,11 @@ from gateway.consent.validate import (
     parse_consent,
     parse_subject,
 )
-from gateway.errors import PROBLEMS, RequestRejected
+from gateway.errors import RequestRejected
 from gateway.model import Json, Principal
 from gateway.policy.compiled import CompiledPolicy, Exporter
-from gateway.problems import MEDIA_TYPE, problem_document
 from gateway.stores.sqlite_consent import SqliteConsentStore
-from gateway.web.callers import ENTERPRISE, REGULATOR, caller
+from gateway.web.callers import ENTERPRISE, REGULATOR, Refused, caller, refusal
 from gateway.web.state import GATEWAY
 
 __all__ = ["CONSENTS", "MAX_BATCH", "RECEIPTS", "add_consent_routes"]
@@ -51,21 +50,10 @@ MAX_BATCH = 1000
 _log = structlog.get_logger("gateway.consent_api")
 
 
-class _Refused(Exception):
-    def __init__(self, kind: str, detail: str, **extensions: Json) -> None:
-        super().__init__(detail)
-        self.kind, self.detail, self.extensions = kind, detail, extensions
-
-
-def _problem(kind: str, detail: str, **extensions: Json) -> web.Response:
-    body = problem_document(kind, detail, **extensions)
-    return web.Response(status=PROBLEMS[kind].status, body=body, content_type=MEDIA_TYPE)
-
-
 def _exporter(policy: CompiledPolicy, principal: Principal) -> Exporter:
     found = policy.exporters.get(principal.organisation)
     if found is None or ENTERPRISE not in principal.roles:
-        raise _Refused("exporter-unknown", "the token's organisation is not an exporter the policy lists")
+        raise Refused("exporter-unknown", "the token's organisation is not an exporter the policy lists")
     return found
 
 
@@ -73,16 +61,16 @@ async def _json_body(request: web.Request) -> Any:
     try:
         return json.loads(await request.read())
     except web.HTTPRequestEntityTooLarge:
-        raise _Refused("body-too-large", "the body is larger than this gateway accepts") from None
+        raise Refused("body-too-large", "the body is larger than this gateway accepts") from None
     except RecursionError:
-        raise _Refused("body-too-deep", "the body is nested too deeply") from None
+        raise Refused("body-too-deep", "the body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError):
-        raise _Refused("body-malformed", "the body is not a JSON document") from None
+        raise Refused("body-malformed", "the body is not a JSON document") from None
 
 
-def _invalid(errors: list[Json], count: int) -> _Refused:
+def _invalid(errors: list[Json], count: int) -> Refused:
     detail = f"{len(errors)} bad field(s) in {count} consent(s); nothing was recorded"
-    return _Refused("consent-invalid", detail, errors=errors)
+    return Refused("consent-invalid", detail, errors=errors)
 
 
 def _entries(body: Any) -> list[Any]:
@@ -113,10 +101,7 @@ async def _guarded(request: web.Request, roles: frozenset[str], handle: _Handler
         return await handle(request, principal)
     except RequestRejected as e:
         _log.warning("consent_api_refused", method=request.method, path=scrub_text(request.path), problem=e.kind)
-        return _problem(e.kind, e.detail)
-    except _Refused as e:
-        _log.info("consent_api_refused", method=request.method, path=scrub_text(request.path), problem=e.kind)
-        return _problem(e.kind, e.detail, **e.extensions)
+        return refusal(e)
 
 
 def _parse_all(
@@ -155,7 +140,7 @@ async def record_consents(request: web.Request) -> web.StreamResponse:
 async def _show(request: web.Request, principal: Principal) -> web.StreamResponse:
     found = await request.app[CONSENTS].get(request.match_info["id"])
     if found is None or (REGULATOR not in principal.roles and found.draft.exporter != principal.organisation):
-        raise _Refused("consent-not-found", "no consent with this id is visible to the caller")
+        raise Refused("consent-not-found", "no consent with this id is visible to the caller")
     return _answer([found], request)
 
 
@@ -169,7 +154,7 @@ async def _withdraw(request: web.Request, principal: Principal) -> web.StreamRes
     exporter = _exporter(gw.policy, principal)
     found = await request.app[CONSENTS].withdraw(request.match_info["id"], gw.clock.now(), exporter=exporter.id)
     if found is None:
-        raise _Refused("consent-not-found", "no consent with this id was recorded by the caller's organisation")
+        raise Refused("consent-not-found", "no consent with this id was recorded by the caller's organisation")
     _log.info("consent_withdrawn", exporter=exporter.id, consent=found.id)
     return _answer([found], request)
 

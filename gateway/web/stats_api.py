@@ -26,15 +26,14 @@ import structlog
 from aiohttp import web
 
 from gateway.audit.record import timestamp
-from gateway.errors import PROBLEMS, ConfigError, RequestRejected
+from gateway.errors import ConfigError, RequestRejected
 from gateway.model import Json, Principal
 from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.context import CORRIDOR_TIME
 from gateway.policy.expiry import Expiring, expiring_mechanisms
 from gateway.policy.source import load_yaml
-from gateway.problems import MEDIA_TYPE, problem_document
 from gateway.stores.sqlite_counters import ExporterStats, SqliteCounterStore, Tally
-from gateway.web.callers import ENTERPRISE, REGULATOR, caller
+from gateway.web.callers import ENTERPRISE, REGULATOR, Refused, caller, refusal
 from gateway.web.state import GATEWAY, LIVE
 
 __all__ = [
@@ -192,18 +191,12 @@ def log_expiring_mechanisms(policy: CompiledPolicy, now: datetime) -> tuple[Expi
 # -------------------------------------------------------------------------------------------- the API ---
 
 
-class _Refused(Exception):
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(detail)
-        self.kind, self.detail = kind, detail
-
-
 def _year(request: web.Request, now: datetime) -> int:
     text = request.query.get("year")
     if text is None:
         return china_today(now).year
     if not (text.isascii() and text.isdigit() and len(text) == 4 and int(text) in _YEARS):
-        raise _Refused("query-invalid", "year must be a four-digit year from 2000, e.g. year=2026")
+        raise Refused("query-invalid", "year must be a four-digit year from 2000, e.g. year=2026")
     return int(text)
 
 
@@ -306,11 +299,8 @@ async def get_stats(request: web.Request) -> web.StreamResponse:
     try:
         return await _stats(request)
     except RequestRejected as e:
-        kind, detail = e.kind, e.detail
-    except _Refused as e:
-        kind, detail = e.kind, e.detail
-    _log.warning("stats_api_refused", problem=kind)
-    return web.Response(status=PROBLEMS[kind].status, body=problem_document(kind, detail), content_type=MEDIA_TYPE)
+        _log.warning("stats_api_refused", problem=e.kind)
+        return refusal(e)
 
 
 def add_stats_routes(app: web.Application) -> None:
