@@ -9,7 +9,20 @@ from urllib.parse import urlsplit
 
 from gateway.policy.source import Reader, child, load_yaml
 
-__all__ = ["AuditConfig", "AuthConfig", "Config", "Limits", "PolicySignature", "Route", "load_config"]
+__all__ = [
+    "DSN_ENVIRONMENT_VARIABLE",
+    "TRACE_EXPORTERS",
+    "AuditConfig",
+    "AuthConfig",
+    "Config",
+    "Limits",
+    "PolicySignature",
+    "Route",
+    "load_config",
+]
+
+DSN_ENVIRONMENT_VARIABLE = "GATEWAY_DATABASE_DSN"
+TRACE_EXPORTERS = frozenset({"none", "console", "otlp"})  # otlp: OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +88,7 @@ class Config:
     policy_signature: PolicySignature = field(default_factory=PolicySignature)
     audit: AuditConfig = field(default_factory=AuditConfig)
     checkpoint_key_file: Path | None = None  # default: checkpoint.key beside the audit HMAC key
+    database_dsn: str | None = None  # PostgreSQL, shared by several nodes; None: SQLite files in data_dir
 
     @property
     def audit_db(self) -> Path:
@@ -158,6 +172,23 @@ def _route(r: Reader, name: str) -> Route:
     )
 
 
+def _dsn(r: Reader) -> str | None:
+    """The PostgreSQL DSN: ``GATEWAY_DATABASE_DSN`` if set (a secret need not sit in the file), else
+    ``database.dsn``; ``None`` keeps the SQLite files."""
+    from_env = os.environ.get(DSN_ENVIRONMENT_VARIABLE)
+    if from_env:
+        dsn = from_env
+    elif r.at("/database/dsn") is not None:
+        dsn = r.string("/database/dsn")
+    else:
+        return None
+    if urlsplit(dsn).scheme not in {"postgresql", "postgres"}:
+        where = DSN_ENVIRONMENT_VARIABLE if from_env else "database.dsn"
+        # the DSN is never echoed: it may hold a password
+        raise r.doc.error("/database/dsn", f"{where} must be a postgresql:// URL")
+    return dsn
+
+
 def load_config(path: Path) -> Config:
     """Read and validate a configuration file; errors name the file and line."""
     r = Reader(load_yaml(path))
@@ -176,6 +207,7 @@ def load_config(path: Path) -> Config:
             "limits",
             "telemetry",
             "audit",
+            "database",
         },
     )
     r.mapping("/listen", allowed={"host", "port"})
@@ -185,6 +217,7 @@ def load_config(path: Path) -> Config:
     r.mapping("/keys", allowed={"audit_hmac_file", "token_signing_file", "checkpoint_signing_file"})
     r.mapping("/limits", allowed=set(Limits.__dataclass_fields__), required=False)
     r.mapping("/telemetry", allowed={"traces"}, required=False)
+    r.mapping("/database", allowed={"dsn"}, required=False)
     d = Limits()
     limits = Limits(
         max_body_bytes=r.integer("/limits/max_body_bytes", default=d.max_body_bytes),
@@ -195,8 +228,8 @@ def load_config(path: Path) -> Config:
     )
     routes = {name: _route(r, name) for name in r.mapping("/routes")}
     traces = r.string("/telemetry/traces", default="none")
-    if traces not in {"none", "console"}:
-        raise r.doc.error("/telemetry/traces", "must be 'none' or 'console'")
+    if traces not in TRACE_EXPORTERS:
+        raise r.doc.error("/telemetry/traces", "must be one of " + ", ".join(sorted(TRACE_EXPORTERS)))
     if not routes:
         raise r.doc.error("/routes", "configure at least one route")
     port = r.integer("/listen/port", default=-1)
@@ -227,4 +260,5 @@ def load_config(path: Path) -> Config:
         checkpoint_key_file=(
             _path(r, "/keys/checkpoint_signing_file", base) if r.at("/keys/checkpoint_signing_file") else None
         ),
+        database_dsn=_dsn(r),
     )

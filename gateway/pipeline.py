@@ -58,6 +58,7 @@ from gateway.ports import (
     TransferEvent,
     Upstream,
     UpstreamRequest,
+    YearCount,
 )
 from gateway.problems import MEDIA_TYPE, problem_document
 from gateway.stores.memory import MemoryCounters, NoConsents
@@ -174,19 +175,19 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         classification = with_declared(found, declared)
     with _step(gw, "gateway.facts"):
         people = await _gather(gw, transfer, classification, policy)  # (4)
-    with _step(gw, "gateway.decide"):
-        decision, facts = _decide(gw, policy, transfer, classification, people, counted=not req.preflight)  # (5)
-        edits = plan_edits(classification, decision.obligations, doc, decision.dropped) if decision.allowed else ()
-    if shadow is not None:
-        _shadow_decision(gw, shadow, decision, transfer, classification, facts, now)
-    if req.preflight:
-        return _preflight(decision, transfer, classification, facts)  # nothing recorded, counted or forwarded
-    leaf, sealed = _decision_leaf(gw, transfer, recipient, classification, decision, edits, raw)
     try:
+        with _step(gw, "gateway.decide"):
+            decision, facts = await _decide(gw, policy, transfer, classification, people, counted=not req.preflight)
+            edits = plan_edits(classification, decision.obligations, doc, decision.dropped) if decision.allowed else ()
+        if shadow is not None:
+            _shadow_decision(gw, shadow, decision, transfer, classification, facts, now)
+        if req.preflight:
+            return _preflight(decision, transfer, classification, facts)  # nothing recorded, counted or forwarded
+        leaf, sealed = _decision_leaf(gw, transfer, recipient, classification, decision, edits, raw)
         with _step(gw, "gateway.audit_decision"):
             # (6), and the individuals an allowed transfer counts: both durable, in parallel, before anything leaves
             index, _ = await asyncio.gather(gw.audit.append(leaf, sealed=sealed), _save_counts(gw, transfer, decision))
-    except (AuditUnavailable, CountersUnavailable) as e:
+    except (AuditUnavailable, CountersUnavailable) as e:  # the counters unreachable (5), or a record not durable (6)
         return _problem(e.kind, e.detail, decision_id, transfer=transfer, classification=classification)
     if not decision.allowed:
         return _denied(decision, transfer, classification, index)  # (10) refused: nothing leaves
@@ -239,18 +240,16 @@ def _per_person(hashes: Mapping[str, str], records: Mapping[str, bool]) -> dict[
 
 
 async def _gather(gw: Gateway, transfer: Transfer, classification: Classification, policy: CompiledPolicy) -> _People:
-    """Step 4's I/O: the exporter's consent records for these individuals, and its year made resident in the
-    counters, so that step 5 counts and reserves without awaiting."""
+    """Step 4's I/O: the keyed hashes of the individuals, and the exporter's consent records for them."""
     exporter = transfer.principal.organisation
     year = transfer.received_at.astimezone(CORRIDOR_TIME).year
     hashes = {s.pointer: subject_hash_of(gw.subject_key, s) for s in classification.subjects}
     records = individuals(classification, policy)
     consents = await gw.consents.lookup(exporter, set(hashes.values())) if hashes else {}
-    await gw.counters.load(exporter, year)
     return _People(year, hashes, records, _per_person(hashes, records), consents)
 
 
-def _decide(
+async def _decide(
     gw: Gateway,
     policy: CompiledPolicy,
     transfer: Transfer,
@@ -259,11 +258,27 @@ def _decide(
     *,
     counted: bool,
 ) -> tuple[Decision, Facts]:
-    """Steps 4 and 5 without awaiting: the year-to-date counts with this transfer's new individuals, the decision,
-    and, when it allows, its individuals reserved in the counters (those whose records are dropped excepted), so that
-    no concurrent transfer can decide on a count without them. Preflight decisions are not counted."""
+    """Step 5 inside the counters' hold on the exporter's year: the year-to-date counts with this transfer's new
+    individuals, the decision, and, when it allows, its individuals reserved (those whose records are dropped
+    excepted), so that no concurrent transfer, on this node or another, decides on a count without them. Preflight
+    decisions are not counted."""
     exporter = transfer.principal.organisation
-    personal, sensitive = gw.counters.year_to_date(exporter, people.year, people.sensitive)
+    async with gw.counters.counting(exporter, people.year, people.sensitive) as year:
+        return _decide_held(gw, policy, transfer, classification, people, year, counted=counted)
+
+
+def _decide_held(
+    gw: Gateway,
+    policy: CompiledPolicy,
+    transfer: Transfer,
+    classification: Classification,
+    people: _People,
+    year: YearCount,
+    *,
+    counted: bool,
+) -> tuple[Decision, Facts]:
+    exporter = transfer.principal.organisation
+    personal, sensitive = year.year_to_date(people.sensitive)
     consents = {pointer: people.consents.get(h, ()) for pointer, h in people.hashes.items()}
     facts = Facts(ytd_personal=personal, ytd_sensitive=sensitive, consents=consents)
     decision = decide(policy, transfer, classification, facts, transfer.received_at)
@@ -271,7 +286,7 @@ def _decide(
         if decision.allowed:
             dropped = set(decision.dropped)
             sent = _per_person(people.hashes, {p: flag for p, flag in people.records.items() if p not in dropped})
-            gw.counters.reserve(exporter, people.year, sent)
+            year.reserve(sent)
         gw.counters.record_transfer(
             TransferEvent(
                 exporter=exporter,

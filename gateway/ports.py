@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -19,6 +20,7 @@ __all__ = [
     "Upstream",
     "UpstreamRequest",
     "UpstreamResponse",
+    "YearCount",
 ]
 
 
@@ -44,22 +46,33 @@ class ConsentStore(Protocol):
         ...
 
 
+class YearCount(Protocol):
+    """One exporter's year, held for one transfer's decision (see :meth:`CounterStore.counting`)."""
+
+    def year_to_date(self, subjects: Mapping[str, bool]) -> tuple[int, int]:
+        """(personal, sensitive) individuals this year, these ``subjects`` included, each person once."""
+        ...
+
+    def reserve(self, subjects: Mapping[str, bool]) -> None:
+        """Count ``subjects`` (a subset of those the hold was taken for) as sent."""
+        ...
+
+
 class CounterStore(Protocol):
     """Distinct individuals each exporter has sent abroad per calendar year (China Standard Time), exact.
 
     ``subjects`` maps an individual's keyed hash to whether the transfer holds sensitive personal information of
-    theirs. ``load`` makes an exporter's year resident; ``year_to_date`` and ``reserve`` then run without awaiting,
-    so that counting and reserving one transfer's individuals cannot interleave with another's.
+    theirs. A decision counts inside :meth:`counting`: what it yields sees every reservation made before it, by this
+    node or any other sharing the store, and no other decision on the same exporter-year reserves meanwhile, so two
+    transfers can never both pass a threshold that only one of them may cross.
     """
 
-    async def load(self, exporter: str, year: int) -> None: ...
-
-    def year_to_date(self, exporter: str, year: int, subjects: Mapping[str, bool]) -> tuple[int, int]:
-        """(personal, sensitive) individuals this year, these ``subjects`` included, each person once."""
-        ...
-
-    def reserve(self, exporter: str, year: int, subjects: Mapping[str, bool]) -> None:
-        """Count ``subjects`` as sent (persisted in the background, durable by the next commit)."""
+    def counting(
+        self, exporter: str, year: int, subjects: Mapping[str, bool]
+    ) -> AbstractAsyncContextManager[YearCount]:
+        """Hold ``exporter``'s ``year`` for one decision about ``subjects``; the reservations made on what it yields
+        are kept when the block ends without an exception (durable once :meth:`flush` returns), and dropped
+        otherwise. :class:`gateway.errors.CountersUnavailable` if the store cannot be reached."""
         ...
 
     def record_transfer(self, event: TransferEvent) -> None:

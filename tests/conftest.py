@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from gateway.cli import mint_token
 from gateway.config import Config, Limits
 from gateway.demo import AUDIENCE, ISSUER, loopback_config, write_loopback_keys
 from gateway.keys import SigningKey, generate_signing_key
+from tests.postgres import fresh_schema
 
 # Property tests check laws, not speed: no per-example deadline, which would flake on a shared CI machine.
 settings.register_profile("gateway", deadline=None)
@@ -150,3 +151,10 @@ def write_policy_dir(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., 
         return directory
 
     return write
+
+
+@pytest.fixture
+def pg_dsn() -> Iterator[str]:
+    """A PostgreSQL DSN on a fresh schema of its own (skipped, with the reason, where there is no server)."""
+    with fresh_schema() as dsn:
+        yield dsn

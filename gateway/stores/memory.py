@@ -6,7 +6,8 @@ They serve tests and tools that decide without a database (``gateway policy expl
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
+from contextlib import asynccontextmanager
 
 from gateway.model import Consent
 from gateway.ports import TransferEvent
@@ -28,23 +29,28 @@ class MemoryCounters:
         self._seen: dict[tuple[str, int], dict[str, bool]] = {}
         self.events: list[TransferEvent] = []
 
-    async def load(self, exporter: str, year: int) -> None:
-        self._seen.setdefault((exporter, year), {})
-
-    def year_to_date(self, exporter: str, year: int, subjects: Mapping[str, bool]) -> tuple[int, int]:
-        seen = self._seen.get((exporter, year), {})
-        new = {h: s for h, s in subjects.items() if h not in seen}
-        personal = len(seen) + len(new)
-        sensitive = sum(seen.values()) + sum(1 for h, s in subjects.items() if s and not seen.get(h, False))
-        return personal, sensitive
-
-    def reserve(self, exporter: str, year: int, subjects: Mapping[str, bool]) -> None:
-        seen = self._seen.setdefault((exporter, year), {})
-        for h, sensitive in subjects.items():
-            seen[h] = seen.get(h, False) or sensitive
+    @asynccontextmanager
+    async def counting(self, exporter: str, year: int, subjects: Mapping[str, bool]) -> AsyncIterator[_MemoryYear]:
+        """Nothing awaits between the decision's count and its reservation, so the event loop is the hold."""
+        yield _MemoryYear(self._seen.setdefault((exporter, year), {}))
 
     def record_transfer(self, event: TransferEvent) -> None:
         self.events.append(event)
 
     async def flush(self) -> None:
         """Nothing to write: memory is all there is."""
+
+
+class _MemoryYear:
+    def __init__(self, seen: dict[str, bool]) -> None:
+        self._seen = seen
+
+    def year_to_date(self, subjects: Mapping[str, bool]) -> tuple[int, int]:
+        seen = self._seen
+        personal = len(seen) + sum(1 for h in subjects if h not in seen)
+        sensitive = sum(seen.values()) + sum(1 for h, s in subjects.items() if s and not seen.get(h, False))
+        return personal, sensitive
+
+    def reserve(self, subjects: Mapping[str, bool]) -> None:
+        for h, sensitive in subjects.items():
+            self._seen[h] = self._seen.get(h, False) or sensitive

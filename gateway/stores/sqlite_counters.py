@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Literal, TypeVar
 
 import structlog
 
-from gateway.ports import TransferEvent
+from gateway.ports import TransferEvent, YearCount
 from gateway.stores.migrations import open_store
 
 __all__ = ["SCRIPTS", "ExporterStats", "SqliteCounterStore", "Tally"]
@@ -221,6 +222,13 @@ class SqliteCounterStore:
                 state.sensitive.add(digest)
         return state
 
+    @asynccontextmanager
+    async def counting(self, exporter: str, year: int, subjects: Mapping[str, bool]) -> AsyncIterator[YearCount]:
+        """The resident year for one decision. One process owns the file and nothing awaits between a decision's
+        count and its reservation, so the event loop is the hold."""
+        await self.load(exporter, year)
+        yield _ResidentYear(self, exporter, year)
+
     def _resident(self, exporter: str, year: int) -> _Year:
         state = self._years.get((exporter, year))
         if state is None:
@@ -342,6 +350,21 @@ class SqliteCounterStore:
     def _count_year(self, year: int, exporter: str | None) -> dict[str, tuple[int, int]]:
         rows = self._conn().execute(_COUNT_YEAR, (year, exporter, exporter))
         return {who: (int(personal), int(sensitive or 0)) for who, personal, sensitive in rows}
+
+
+class _ResidentYear:
+    """:class:`gateway.ports.YearCount` over a resident exporter-year."""
+
+    __slots__ = ("_exporter", "_store", "_year")
+
+    def __init__(self, store: SqliteCounterStore, exporter: str, year: int) -> None:
+        self._store, self._exporter, self._year = store, exporter, year
+
+    def year_to_date(self, subjects: Mapping[str, bool]) -> tuple[int, int]:
+        return self._store.year_to_date(self._exporter, self._year, subjects)
+
+    def reserve(self, subjects: Mapping[str, bool]) -> None:
+        self._store.reserve(self._exporter, self._year, subjects)
 
 
 def _assemble(

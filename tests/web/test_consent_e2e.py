@@ -166,8 +166,9 @@ async def test_an_expired_contract_refuses_even_with_consent(gw: Gw, app_state: 
     """In the contract band (the exporter has sent 100,000 individuals this year), sg-legacy-payroll's standard
     contract, which ended on 2026-02-28, carries nothing; sg-hr's, in force, carries the same record."""
     counters, year = app_state.counters, datetime.now(CORRIDOR_TIME).year
-    await counters.load(CN, year)
-    counters.reserve(CN, year, {f"{n:064x}": False for n in range(100_000)})  # the year so far
+    so_far = {f"{n:064x}": False for n in range(100_000)}  # the year so far
+    async with counters.counting(CN, year, so_far) as held:
+        held.reserve(so_far)
     subject = {"type": "cn_mobile", "value": MOBILE}
     await gw.consent(_cn_consent(subject, "sg-legacy-payroll", "payroll"))
     await gw.consent(_cn_consent(subject, "sg-hr", "payroll"))
