@@ -237,7 +237,7 @@ def run_role(args: argparse.Namespace) -> int:
 
         def audit_summary() -> str:
             log = app[AUDIT]
-            return f"STATS audit_records={log.size} commits={log.batches}"
+            return f"STATS audit_records={log.size} commits={getattr(log, 'batches', 0)}"
 
         # One JSON log line per transfer, as `gateway serve` writes, into /dev/null instead of a terminal.
         with open(os.devnull, "w", encoding="utf-8") as sink:

@@ -25,6 +25,11 @@ _log = structlog.get_logger("gateway.audit")
 
 
 class CheckpointLog(Protocol):
+    @property
+    def sequencing(self) -> bool:
+        """Whether this node builds the tree (only that node signs checkpoints on the interval)."""
+        ...
+
     async def flush(self) -> None:
         """Commit every record accepted so far."""
         ...
@@ -80,10 +85,12 @@ class CheckpointPublisher:
             return self.latest
 
     async def run(self) -> None:
-        """Publish every ``interval`` seconds until cancelled; a failure is logged and retried next time."""
+        """Publish every ``interval`` seconds while this node sequences the log, until cancelled; a failure is
+        logged and retried next time."""
         while True:
             try:
-                await self.publish()
+                if self._log.sequencing:
+                    await self.publish()
             except AuditUnavailable as e:
                 _log.error("audit_checkpoint_failed", problem=e.kind)
             except Exception as e:  # noqa: BLE001 - a fault must not end checkpoints for the life of the process

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -32,6 +33,9 @@ from gateway.audit.merkle import EMPTY_ROOT, completed_nodes, consistency_proof,
 from gateway.audit.note import NoteInvalid, NoteVerifier, open_note
 from gateway.errors import AuditCorrupt, AuditUnavailable, ConfigError
 from gateway.stores.migrations import connect
+
+if TYPE_CHECKING:
+    from gateway.stores.sqlite_audit_read import AuditReader
 
 __all__ = ["FileVerified", "SqliteAuditLog", "TreeReader", "read_records", "verify_file"]
 
@@ -166,6 +170,17 @@ class SqliteAuditLog:
     def size(self) -> int:
         """Records committed so far."""
         return self._size
+
+    @property
+    def sequencing(self) -> bool:
+        """A log of one node: this node always builds the tree and signs checkpoints."""
+        return True
+
+    def reader(self) -> AuditReader:
+        """A read-only reader on a connection of its own."""
+        from gateway.stores.sqlite_audit_read import AuditReader  # noqa: PLC0415 - it builds on TreeReader, below
+
+        return AuditReader(self.path)
 
     async def append(self, leaf: bytes, *, sealed: Sealed | None = None) -> int:
         """Append a record (and its sealed evidence, in the same commit) and return its index once it is durable;

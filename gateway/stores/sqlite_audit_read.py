@@ -7,50 +7,34 @@ SQLite's WAL lets these readers run beside the writer without blocking it or see
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.stores.audit_store import RecordFilter
 from gateway.stores.sqlite_audit import TreeReader
 
-__all__ = ["AuditReader", "RecordFilter"]
+__all__ = ["AuditReader"]
 
 _EXPORT_CHUNK = 1024
 
 
-@dataclass(frozen=True, slots=True)
-class RecordFilter:
-    """What a records query keeps; ``None`` keeps everything. Times are RFC 3339 UTC as records write them."""
-
-    since: str | None = None  # time >= since
-    until: str | None = None  # time < until
-    exporter: str | None = None
-    recipient: str | None = None
-    category: str | None = None
-    effect: str | None = None
-    kind: str | None = None
-
-    def where(self) -> tuple[str, list[object]]:
-        """SQL conditions over ``record_index m`` and ``records r``, and their parameters."""
-        clauses, params = [], []
-        for column in ("exporter", "recipient", "effect", "kind"):
-            value = getattr(self, column)
-            if value is not None:
-                clauses.append(f"m.{column} = ?")
-                params.append(value)
-        if self.since is not None:
-            clauses.append("m.time >= ?")
-            params.append(self.since)
-        if self.until is not None:
-            clauses.append("m.time < ?")
-            params.append(self.until)
-        if self.category is not None:
-            clauses.append("EXISTS (SELECT 1 FROM json_each(CAST(r.leaf AS TEXT), '$.categories') c WHERE c.key = ?)")
-            params.append(self.category)
-        return " AND ".join(clauses), params
-
-    @property
-    def empty(self) -> bool:
-        return all(getattr(self, name) is None for name in self.__slots__)
+def _where(where: RecordFilter) -> tuple[str, list[object]]:
+    """SQL conditions over ``record_index m`` and ``records r``, and their parameters."""
+    clauses, params = [], []
+    for column in ("exporter", "recipient", "effect", "kind"):
+        value = getattr(where, column)
+        if value is not None:
+            clauses.append(f"m.{column} = ?")
+            params.append(value)
+    if where.since is not None:
+        clauses.append("m.time >= ?")
+        params.append(where.since)
+    if where.until is not None:
+        clauses.append("m.time < ?")
+        params.append(where.until)
+    if where.category is not None:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(CAST(r.leaf AS TEXT), '$.categories') c WHERE c.key = ?)")
+        params.append(where.category)
+    return " AND ".join(clauses), params
 
 
 class AuditReader(TreeReader):
@@ -70,8 +54,8 @@ class AuditReader(TreeReader):
             sql = "SELECT r.idx, r.leaf FROM records r WHERE r.idx > ? AND r.idx < ? ORDER BY r.idx LIMIT ?"
             rows = self._db.execute(sql, (after, below, limit))
         else:
-            conditions, params = where.where()
-            # the conditions are fixed text from RecordFilter.where(); every value is a parameter
+            conditions, params = _where(where)
+            # the conditions are fixed text from _where(); every value is a parameter
             sql = (
                 "SELECT r.idx, r.leaf FROM record_index m JOIN records r ON r.idx = m.idx "  # noqa: S608
                 f"WHERE m.idx > ? AND m.idx < ? AND {conditions} ORDER BY m.idx LIMIT ?"

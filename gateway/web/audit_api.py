@@ -30,7 +30,7 @@ from gateway.audit.record import timestamp
 from gateway.classify import scrub_text
 from gateway.errors import AuditUnavailable, RequestRejected
 from gateway.model import Json, Principal
-from gateway.stores.sqlite_audit_read import AuditReader, RecordFilter
+from gateway.stores.audit_store import AuditReading, RecordFilter
 from gateway.web.callers import ENTERPRISE, OPERATOR, REGULATOR, Refused, caller, problem_response, refusal
 from gateway.web.state import AUDIT, GATEWAY, PUBLISHER
 
@@ -70,12 +70,12 @@ def _time(request: web.Request, name: str) -> str | None:
         ) from None
 
 
-async def _read(request: web.Request, work: Callable[[AuditReader], _T]) -> _T:
+async def _read(request: web.Request, work: Callable[[AuditReading], _T]) -> _T:
     """Run ``work`` on a fresh read-only reader in a worker thread."""
-    path = request.app[AUDIT].path
+    log = request.app[AUDIT]
 
     def run() -> _T:
-        reader = AuditReader(path)
+        reader = log.reader()
         try:
             return work(reader)
         finally:
@@ -249,7 +249,7 @@ async def inclusion(request: web.Request) -> web.StreamResponse:
         raise Refused("query-invalid", f"index {index} is not in a tree of {size} records")
     leaf = await _own_record(request, principal, index)
 
-    def prove(reader: AuditReader) -> list[bytes]:
+    def prove(reader: AuditReading) -> list[bytes]:
         return reader.inclusion_proof(index, size)
 
     proof = await _read(request, prove)
@@ -268,7 +268,7 @@ async def consistency(request: web.Request) -> web.StreamResponse:
     return web.json_response({"first": first, "second": second, "proof": [_b64(p) for p in proof]})
 
 
-def _rows(reader: AuditReader, *, lo: int, hi: int) -> list[tuple[int, bytes, list[bytes]]]:
+def _rows(reader: AuditReading, *, lo: int, hi: int) -> list[tuple[int, bytes, list[bytes]]]:
     return list(reader.export_rows(lo, hi))
 
 
@@ -282,7 +282,7 @@ async def export(request: web.Request) -> web.StreamResponse:
         raise Refused("query-invalid", f"from ({first}) is after to ({end})")
     publisher = request.app[PUBLISHER]
 
-    def start(reader: AuditReader) -> tuple[list[bytes], bytes]:
+    def start(reader: AuditReading) -> tuple[list[bytes], bytes]:
         return frontier(first, reader.node), reader.root(end)
 
     left, root = await _read(request, start)

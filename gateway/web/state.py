@@ -7,12 +7,12 @@ from aiohttp import web
 from gateway.audit.publisher import CheckpointPublisher
 from gateway.pipeline import Gateway
 from gateway.policy.live import LivePolicy
-from gateway.stores.sqlite_audit import SqliteAuditLog
+from gateway.stores.audit_store import AuditStore
 
 __all__ = ["AUDIT", "GATEWAY", "IN_FLIGHT", "LIVE", "PUBLISHER", "SIGHUP_RELOAD", "InFlight", "SighupReload"]
 
 GATEWAY = web.AppKey("gateway", Gateway)
-AUDIT = web.AppKey("audit", SqliteAuditLog)
+AUDIT = web.AppKey("audit", AuditStore)
 LIVE = web.AppKey("live_policy", LivePolicy)
 PUBLISHER = web.AppKey("checkpoint_publisher", CheckpointPublisher)
 

@@ -31,6 +31,7 @@ class FakeLog:
         self.saved: list[tuple[int, str, str]] = []
         self.faults = faults or []
         self.saved_once = asyncio.Event()
+        self.sequencing = True  # a node that does not sequence the log publishes only on demand
 
     async def flush(self) -> None:
         self.size += self.queued
@@ -73,3 +74,23 @@ async def test_the_interval_loop_outlives_faults() -> None:
     assert log.faults == []
     assert publisher.latest is not None
     assert publisher.latest.size == 0
+
+
+async def test_only_the_sequencing_node_publishes_on_the_interval() -> None:
+    """A node that does not build the tree leaves the interval's checkpoints to the one that does, until it takes
+    over; asked directly, it still answers."""
+    log = FakeLog()
+    log.sequencing = False
+    publisher = CheckpointPublisher(log, NoteSigner.generate(ORIGIN), Clock(), interval=0)
+    running = asyncio.get_running_loop().create_task(publisher.run())
+    try:
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert log.saved == []
+        log.sequencing = True  # the sequencing node died and this one took over
+        await asyncio.wait_for(log.saved_once.wait(), timeout=5)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert [size for size, _, _ in log.saved] == [0]
