@@ -131,10 +131,10 @@ def _recipient_app(received: list[Any] | None) -> web.Application:
     return app
 
 
-async def _start(app: web.Application, port: int) -> tuple[web.AppRunner, int]:
+async def _start(app: web.Application, port: int, host: str = "127.0.0.1") -> tuple[web.AppRunner, int]:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
+    site = web.TCPSite(runner, host, port)
     await site.start()
     return runner, int(runner.addresses[0][1])
 
@@ -404,10 +404,11 @@ async def _serve_forever(url: str, tokens: dict[str, str], vkey: str) -> int:
     return 0
 
 
-async def run_recipient(port: int) -> int:
-    """Run only the demo recipient (echoes what it receives) on loopback, for ``deploy/local.yaml``'s route."""
-    runner, bound = await _start(_recipient_app(None), port)
-    print(f"demo recipient listening on http://127.0.0.1:{bound}; Ctrl-C to stop", flush=True)
+async def run_recipient(port: int, host: str = "127.0.0.1") -> int:
+    """Run only the demo recipient (echoes what it receives), on loopback for ``deploy/local.yaml``'s route or on
+    ``host`` (``0.0.0.0`` in a container, for the other containers)."""
+    runner, bound = await _start(_recipient_app(None), port, host)
+    print(f"demo recipient listening on http://{host}:{bound}; Ctrl-C to stop", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
