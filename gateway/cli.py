@@ -95,7 +95,7 @@ def _demo_recipient(args: argparse.Namespace) -> int:
     from gateway.demo import run_recipient  # noqa: PLC0415
 
     try:
-        return asyncio.run(run_recipient(args.port))
+        return asyncio.run(run_recipient(args.port, args.host))
     except KeyboardInterrupt:
         return 0
 
@@ -154,22 +154,35 @@ def _verifier_key(text: str) -> NoteVerifier:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    """Offline: an export against its checkpoint and the key; or a local log file from its records up."""
+    """Offline: an export against its checkpoint and the key; or a local log file, or the log several nodes share in
+    PostgreSQL (``--dsn``, or a configuration naming a database), from its records up."""
     if args.export:
         if not args.key:
             raise ConfigError("verifying an export needs --key, the gateway's verifier key (gateway keys show)")
         return _verify_export(args)
-    if not (args.db or args.config):
-        raise ConfigError("give an export file, or --config / --db for the gateway's own log file")
+    if not (args.db or args.config or args.dsn):
+        raise ConfigError("give an export file, or --config / --db / --dsn for the gateway's own log")
     verifier = _verifier_key(args.key) if args.key else None
+    dsn: str | None = args.dsn
+    db: Path | None = Path(args.db) if args.db else None
     if args.config:
         config = load_config(Path(args.config))
         db = config.audit_db
+        dsn = config.database_dsn
         if verifier is None and config.checkpoint_key.exists():
             verifier = load_checkpoint_signer(config.checkpoint_key, config.audit.origin).verifier
+    if dsn is not None:
+        from gateway.errors import AuditUnavailable  # noqa: PLC0415
+        from gateway.stores.pg_audit import verify_database  # noqa: PLC0415 - the PostgreSQL driver only when used
+
+        try:
+            result = verify_database(dsn, verifier)
+        except AuditUnavailable as e:  # the DSN is not echoed: it may hold a password
+            raise ConfigError(f"not a readable audit database: {e.detail}") from e
+    elif db is not None:
+        result = verify_file(db, verifier)
     else:
-        db = Path(args.db)
-    result = verify_file(db, verifier)
+        raise ConfigError("give --config, --db or --dsn")
     signed = "signatures checked" if verifier else "signatures not checked (no --key)"
     print(
         f"audit trail verified: {result.records} records, root {base64.b64encode(result.root).decode()}, "
@@ -349,6 +362,10 @@ def _audit_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     where = verify.add_mutually_exclusive_group()
     where.add_argument("--config", help="verify this gateway's own log file (chain, tree, stored checkpoints)")
     where.add_argument("--db", help="verify this audit log file")
+    where.add_argument(
+        "--dsn",
+        help="verify the audit log shared by several nodes in this PostgreSQL database (its search_path schema)",
+    )
     verify.set_defaults(func=_audit_verify)
 
     watch = audit.add_parser(
@@ -390,6 +407,7 @@ def _parser() -> argparse.ArgumentParser:
 
     recipient = sub.add_parser("demo-recipient", help="run only the demo recipient, which echoes what it gets")
     recipient.add_argument("--port", type=int, default=9001)
+    recipient.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     recipient.set_defaults(func=_demo_recipient)
 
     _policy_parsers(sub)

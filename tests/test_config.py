@@ -116,7 +116,7 @@ INVALID: list[tuple[str, str, str, str, str]] = [
     ("routes-empty", DEPLOY[DEPLOY.index("routes:") :], "routes: {}\n", "routes: {}", "at least one route"),
     ("limit-negative", "max_in_flight: 64", "max_in_flight: -5", "-5", "whole number"),
     ("timeout-text", "total_timeout: 5", "total_timeout: soon", "soon", "number >= 0"),
-    ("traces-unknown", "traces: console", "traces: jaeger", "jaeger", "'none' or 'console'"),
+    ("traces-unknown", "traces: console", "traces: jaeger", "jaeger", "must be one of console, none, otlp"),
     ("auth-issuer-empty", "issuer: https://idp.sip-precision.example", "issuer: ''", "issuer: ''", "non-empty"),
     ("origin-with-space", "origin: gateway.sip-precision.example/audit", "origin: my log", "my log", "without spaces"),
     ("origin-with-plus", "origin: gateway.sip-precision.example/audit", "origin: a+b", "a+b", "without spaces or '+'"),

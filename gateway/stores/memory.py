@@ -31,8 +31,12 @@ class MemoryCounters:
 
     @asynccontextmanager
     async def counting(self, exporter: str, year: int, subjects: Mapping[str, bool]) -> AsyncIterator[_MemoryYear]:
-        """Nothing awaits between the decision's count and its reservation, so the event loop is the hold."""
-        yield _MemoryYear(self._seen.setdefault((exporter, year), {}))
+        """Nothing awaits between the decision's count and its reservation, so the event loop is the hold; the
+        reservations are applied when the block ends without an exception."""
+        held = _MemoryYear(self._seen.setdefault((exporter, year), {}))
+        yield held
+        for h, sensitive in held.reserved.items():
+            held.seen[h] = held.seen.get(h, False) or sensitive
 
     def record_transfer(self, event: TransferEvent) -> None:
         self.events.append(event)
@@ -43,14 +47,18 @@ class MemoryCounters:
 
 class _MemoryYear:
     def __init__(self, seen: dict[str, bool]) -> None:
-        self._seen = seen
+        self.seen = seen
+        self.reserved: dict[str, bool] = {}
 
     def year_to_date(self, subjects: Mapping[str, bool]) -> tuple[int, int]:
-        seen = self._seen
+        """Everyone counted, this hold's reservations and ``subjects`` included, each person once."""
+        seen = dict(self.seen)
+        for h, flag in self.reserved.items():
+            seen[h] = seen.get(h, False) or flag
         personal = len(seen) + sum(1 for h in subjects if h not in seen)
         sensitive = sum(seen.values()) + sum(1 for h, s in subjects.items() if s and not seen.get(h, False))
         return personal, sensitive
 
     def reserve(self, subjects: Mapping[str, bool]) -> None:
         for h, sensitive in subjects.items():
-            self._seen[h] = self._seen.get(h, False) or sensitive
+            self.reserved[h] = self.reserved.get(h, False) or sensitive

@@ -18,6 +18,7 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+import time
 from collections.abc import Generator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -32,6 +33,7 @@ from gateway.audit.checkpoint import Checkpoint
 from gateway.audit.merkle import EMPTY_ROOT, completed_nodes, consistency_proof, inclusion_proof, range_hash
 from gateway.audit.note import NoteInvalid, NoteVerifier, open_note
 from gateway.errors import AuditCorrupt, AuditUnavailable, ConfigError
+from gateway.metrics import AuditCommitObserver
 from gateway.stores.migrations import connect
 
 if TYPE_CHECKING:
@@ -129,6 +131,7 @@ class SqliteAuditLog:
         self._settled = 0  # of those, records whose commit has finished (committed, or lost to a failure)
         self._flushes: list[tuple[int, asyncio.Future[None]]] = []
         self._lock: int | None = None
+        self.on_commit: AuditCommitObserver | None = None  # told (records, seconds) after each durable commit
 
     async def open(self) -> None:
         """Open (creating if needed) and check that the last record continues the chain, so appends extend a sound
@@ -222,8 +225,9 @@ class SqliteAuditLog:
             return
         batch, self._pending, self._urgent = self._pending, [], False
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         self._writing = loop.run_in_executor(self._executor, self._write, [(leaf, sealed) for leaf, sealed, _ in batch])
-        self._writing.add_done_callback(lambda done: self._finish(done, batch))
+        self._writing.add_done_callback(lambda done: self._finish(done, batch, started))
 
     def _write(self, entries: list[tuple[bytes, Sealed]]) -> int:
         """Runs on the writer thread: chain and commit one batch; returns the index of its first record."""
@@ -256,7 +260,7 @@ class SqliteAuditLog:
         self.batches += 1
         return first
 
-    def _finish(self, done: asyncio.Future[int], batch: list[_Pending]) -> None:
+    def _finish(self, done: asyncio.Future[int], batch: list[_Pending], started: float) -> None:
         """Wake the batch's writers; the next commit starts once they have run, so that the records they append
         in reply ride it together rather than trickling into a commit of their own (which halves the group)."""
         error = done.exception()
@@ -282,6 +286,11 @@ class SqliteAuditLog:
             elif not flushed.done():
                 flushed.set_result(None)
         asyncio.get_running_loop().call_soon(self._release)
+        if error is None and self.on_commit is not None:
+            try:
+                self.on_commit(len(batch), time.perf_counter() - started)
+            except Exception as e:  # noqa: BLE001 - an observer's fault must not touch the log
+                _log.error("audit_commit_observer_failed", error=e.__class__.__name__)
 
     def _release(self) -> None:
         self._writing = None

@@ -225,9 +225,13 @@ class SqliteCounterStore:
     @asynccontextmanager
     async def counting(self, exporter: str, year: int, subjects: Mapping[str, bool]) -> AsyncIterator[YearCount]:
         """The resident year for one decision. One process owns the file and nothing awaits between a decision's
-        count and its reservation, so the event loop is the hold."""
+        count and its reservation, so the event loop is the hold; the reservations are applied when the block ends
+        without an exception (still without awaiting)."""
         await self.load(exporter, year)
-        yield _ResidentYear(self, exporter, year)
+        held = _ResidentYear(self, exporter, year)
+        yield held
+        for reserved in held.reserved:
+            self.reserve(exporter, year, reserved)
 
     def _resident(self, exporter: str, year: int) -> _Year:
         state = self._years.get((exporter, year))
@@ -355,16 +359,24 @@ class SqliteCounterStore:
 class _ResidentYear:
     """:class:`gateway.ports.YearCount` over a resident exporter-year."""
 
-    __slots__ = ("_exporter", "_store", "_year")
+    __slots__ = ("_exporter", "_store", "_year", "reserved")
 
     def __init__(self, store: SqliteCounterStore, exporter: str, year: int) -> None:
         self._store, self._exporter, self._year = store, exporter, year
+        self.reserved: list[Mapping[str, bool]] = []  # applied by counting() on a clean exit
 
     def year_to_date(self, subjects: Mapping[str, bool]) -> tuple[int, int]:
-        return self._store.year_to_date(self._exporter, self._year, subjects)
+        """As :meth:`SqliteCounterStore.year_to_date`, with what this hold reserved so far included."""
+        if not self.reserved:
+            return self._store.year_to_date(self._exporter, self._year, subjects)
+        merged: dict[str, bool] = {}
+        for batch in (*self.reserved, subjects):
+            for key, sensitive in batch.items():
+                merged[key] = merged.get(key, False) or sensitive
+        return self._store.year_to_date(self._exporter, self._year, merged)
 
     def reserve(self, subjects: Mapping[str, bool]) -> None:
-        self._store.reserve(self._exporter, self._year, subjects)
+        self.reserved.append(subjects)
 
 
 def _assemble(

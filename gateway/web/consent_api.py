@@ -36,13 +36,13 @@ from gateway.consent.validate import (
 from gateway.errors import RequestRejected
 from gateway.model import Json, Principal
 from gateway.policy.compiled import CompiledPolicy, Exporter
-from gateway.stores.sqlite_consent import SqliteConsentStore
+from gateway.stores.factory import ConsentRegistry
 from gateway.web.callers import ENTERPRISE, REGULATOR, Refused, caller, refusal
 from gateway.web.state import GATEWAY
 
 __all__ = ["CONSENTS", "MAX_BATCH", "RECEIPTS", "add_consent_routes"]
 
-CONSENTS = web.AppKey("consents", SqliteConsentStore)
+CONSENTS = web.AppKey("consents", ConsentRegistry)
 RECEIPTS = web.AppKey("consent_receipts", ReceiptSigner)
 MAX_BATCH = 1000
 

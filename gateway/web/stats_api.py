@@ -32,7 +32,8 @@ from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.context import CORRIDOR_TIME
 from gateway.policy.expiry import Expiring, expiring_mechanisms
 from gateway.policy.source import load_yaml
-from gateway.stores.sqlite_counters import ExporterStats, SqliteCounterStore, Tally
+from gateway.stores.factory import CounterStatistics
+from gateway.stores.sqlite_counters import ExporterStats, Tally
 from gateway.web.callers import ENTERPRISE, REGULATOR, Refused, caller, refusal
 from gateway.web.state import GATEWAY, LIVE
 
@@ -48,7 +49,7 @@ __all__ = [
     "thresholds_of",
 ]
 
-COUNTERS = web.AppKey("counters", SqliteCounterStore)
+COUNTERS = web.AppKey("counters", CounterStatistics)
 METRICS = ("ytd_personal", "ytd_sensitive")
 _BOUNDS = ("at_least", "below")
 _YEARS = range(2000, 10000)

@@ -74,6 +74,7 @@ async def stats(
     app = build_app(config, reload_on_sighup=False)
     server = await aiohttp_server(app)
     store = app[COUNTERS]  # the gateway's own counter store
+    assert isinstance(store, SqliteCounterStore)  # the embedded default, without a database.dsn
     app[GATEWAY].clock = FixedClock()
     async with aiohttp.ClientSession() as client:
         yield Stats(str(server.make_url("")).rstrip("/"), client, store, token_for)
