@@ -35,7 +35,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -233,6 +233,8 @@ def run_role(args: argparse.Namespace) -> int:
         _run(serve(proxy_app(args.upstream), args.port))
     else:
         config = gateway_config(Path(args.data_dir), args.upstream, args.max_in_flight, args.port)
+        if args.dsn:
+            config = replace(config, database_dsn=args.dsn)
         app = build_app(config)
 
         def audit_summary() -> str:
@@ -831,6 +833,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--upstream", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--max-in-flight", type=int, default=Limits().max_in_flight, help=argparse.SUPPRESS)
+    parser.add_argument("--dsn", help=argparse.SUPPRESS)  # a gateway node on PostgreSQL instead of SQLite files
     return parser
 
 

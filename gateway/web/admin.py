@@ -16,6 +16,7 @@ from aiohttp import web
 
 from gateway.audit.record import timestamp
 from gateway.errors import AuditUnavailable, ConfigError, RequestRejected
+from gateway.metrics import count_reload
 from gateway.model import Json, Principal
 from gateway.policy.live import LivePolicy, Loaded, Reloaded, problem_entry, problems_of
 from gateway.web.callers import OPERATOR, caller, problem_response, refusal
@@ -71,7 +72,7 @@ def _reloaded(result: Reloaded) -> dict[str, Json]:
 async def _reload(live: LivePolicy, *, requested_by: str, via: str) -> Reloaded:
     """Reload and log the outcome: the revision, or each problem."""
     try:
-        result = await live.reload(requested_by=requested_by, via=via)
+        result = await count_reload(live, live.reload(requested_by=requested_by, via=via))
     except ConfigError as e:
         problems = problems_of(e)
         _log.warning("policy_reload_refused", via=via, requested_by=requested_by, problems=len(problems))

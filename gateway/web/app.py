@@ -15,6 +15,7 @@ from functools import partial
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from opentelemetry import trace
+from opentelemetry.trace import Tracer, TracerProvider
 
 from gateway.audit.note import NoteSigner
 from gateway.audit.publisher import CheckpointPublisher
@@ -24,15 +25,14 @@ from gateway.consent.receipt import ReceiptSigner, load_receipt_signer
 from gateway.errors import ConfigError
 from gateway.evidence import load_evidence_keys
 from gateway.keys import load_checkpoint_signer, load_pseudonym_keys, load_secret
+from gateway.metrics import CommitObservable, Metrics, count_reloads
 from gateway.pipeline import Gateway
 from gateway.policy.bundle import load_public_keys
 from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.live import Candidate, LivePolicy, Loaded, PolicyLoader
 from gateway.ports import AuditLog
-from gateway.stores.sqlite_audit import SqliteAuditLog
-from gateway.stores.sqlite_consent import SqliteConsentStore
-from gateway.stores.sqlite_counters import SqliteCounterStore
-from gateway.web import admin, audit_api, consent_api, handlers, stats_api
+from gateway.stores.factory import open_stores
+from gateway.web import admin, audit_api, consent_api, handlers, observability, stats_api
 from gateway.web.consent_api import CONSENTS, RECEIPTS
 from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT, LIVE, PUBLISHER, SIGHUP_RELOAD, InFlight, SighupReload
 from gateway.web.stats_api import COUNTERS, log_expiring_mechanisms
@@ -138,50 +138,61 @@ async def _warn_daily(gw: Gateway) -> None:
         await asyncio.sleep(24 * 3600)
 
 
-def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup: bool = True) -> web.Application:
+def build_app(
+    config: Config,
+    *,
+    audit: AuditLog | None = None,
+    reload_on_sighup: bool = True,
+    tracer_provider: TracerProvider | None = None,
+) -> web.Application:
     """The gateway application. Configuration, policy and keys are validated here, before serving.
 
-    ``audit`` replaces the SQLite audit log (tests use it to make the log fail). With ``reload_on_sighup``, SIGHUP
-    reloads the policy while the app runs.
+    ``audit`` replaces the audit log the data path appends to (tests use it to make the log fail). With
+    ``reload_on_sighup``, SIGHUP reloads the policy while the app runs. Spans go to ``tracer_provider`` if given
+    (tests pass one with an in-memory exporter), else to the global provider when ``telemetry.traces`` is not
+    ``none``, else nowhere: no span is made at all. Metrics go to a registry of the app's own.
     """
     prepared = prepare(config)
     app = web.Application(client_max_size=config.limits.max_body_bytes)
+    metrics = Metrics()
+    if tracer_provider is None and config.traces != "none":
+        tracer_provider = trace.get_tracer_provider()
+
+    def tracer(name: str) -> Tracer | None:
+        return tracer_provider.get_tracer(name) if tracer_provider is not None else None
 
     async def stores_and_session(app: web.Application) -> AsyncIterator[None]:
-        sqlite_log = SqliteAuditLog(config.audit_db)
-        await sqlite_log.open()
-        app[AUDIT] = sqlite_log
-        consents = SqliteConsentStore(config.consent_db)
-        await consents.open()
-        app[CONSENTS] = consents
-        counters = SqliteCounterStore(config.counters_db)
-        await counters.open()
-        app[COUNTERS] = counters
+        stores = await open_stores(config)
+        app[AUDIT], app[CONSENTS], app[COUNTERS] = stores.audit, stores.consents, stores.counters
+        if isinstance(stores.audit, CommitObservable):
+            stores.audit.on_commit = metrics.audit_committed
         session = new_session(config.limits.connect_timeout, config.limits.total_timeout)
         gw = Gateway(
             policy=prepared.policy,
             verifier=prepared.verifier,
             routes=config.routes,
             limits=config.limits,
-            audit=audit or sqlite_log,
-            upstream=HttpUpstream(session, config.limits.max_body_bytes),
+            audit=audit or stores.audit,
+            upstream=HttpUpstream(session, config.limits.max_body_bytes, tracer("gateway.upstream")),
             clock=SystemClock(),
             subject_key=prepared.subject_key,
             new_id=lambda: str(uuid.uuid4()),
             pseudonym_keys=prepared.keyring.pseudonym,
             evidence_keys=prepared.keyring.evidence,
-            consents=consents,
-            counters=counters,
-            tracer=trace.get_tracer("gateway.pipeline") if config.traces != "none" else None,
+            consents=stores.consents,
+            counters=stores.counters,
+            tracer=tracer("gateway.pipeline"),
+            metrics=metrics,
         )
         app[GATEWAY] = gw
         publisher = CheckpointPublisher(
-            sqlite_log, prepared.checkpoint_signer, gw.clock, config.audit.checkpoint_interval_seconds
+            stores.audit, prepared.checkpoint_signer, gw.clock, config.audit.checkpoint_interval_seconds
         )
         app[PUBLISHER] = publisher
         publishing = asyncio.get_running_loop().create_task(publisher.run())
         warning = asyncio.get_running_loop().create_task(_warn_daily(gw))
         app[LIVE] = LivePolicy(gw, prepared.loader, prepared.live, prepared.shadow, shadow_dir=config.shadow_policy_dir)
+        count_reloads(app[LIVE], metrics)
         # What start-up made (modules, the compiled policy, keys) lives as long as the process: keep it out of the
         # collector's full passes, which otherwise walk it again and again under load.
         gc.freeze()
@@ -195,15 +206,14 @@ def build_app(config: Config, *, audit: AuditLog | None = None, reload_on_sighup
             with contextlib.suppress(asyncio.CancelledError):
                 await warning
             await session.close()
-            await counters.close()
-            await consents.close()
-            await sqlite_log.close()  # commits the records still queued
+            await stores.close()  # the audit log last: it commits the records still queued
 
     app.cleanup_ctx.append(stores_and_session)
     app[SIGHUP_RELOAD] = SighupReload()
     if reload_on_sighup:
         app.cleanup_ctx.append(admin.reload_on_sighup)
     app[IN_FLIGHT] = InFlight(config.limits.max_in_flight)
+    observability.add_observability(app, metrics, tracer("gateway.http"))  # first: its middleware is the outermost
     handlers.add_routes(app)
     admin.add_admin_routes(app)
     audit_api.add_audit_routes(app)

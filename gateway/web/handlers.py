@@ -1,4 +1,5 @@
-"""HTTP handlers: the transfer endpoint, health, problem-type pages and the OpenAPI description."""
+"""HTTP handlers: the transfer endpoint, problem-type pages and the OpenAPI description (health, readiness and
+metrics are in :mod:`gateway.web.observability`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from gateway.pipeline import Answer, IncomingRequest, refuse, run
 from gateway.problems import problem_type
 from gateway.web.bounded import read_bounded
 from gateway.web.openapi import OPENAPI
-from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT
+from gateway.web.state import GATEWAY, IN_FLIGHT
 
 __all__ = ["add_routes"]
 
@@ -104,24 +105,6 @@ async def _handle(request: web.Request, incoming: IncomingRequest) -> web.Stream
     return _respond(answer)
 
 
-async def healthz(_request: web.Request) -> web.Response:
-    """The process is up."""
-    return web.json_response({"status": "ok"})
-
-
-async def readyz(request: web.Request) -> web.Response:
-    """Policy loaded and audit log open: ready for transfers."""
-    gw = request.app.get(GATEWAY)
-    audit = request.app.get(AUDIT)
-    ready = gw is not None and audit is not None
-    body = {
-        "status": "ready" if ready else "starting",
-        "policy_revision": gw.policy.revision if gw else None,
-        "audit_records": audit.size if audit else None,
-    }
-    return web.json_response(body, status=200 if ready else 503)
-
-
 async def problem_page(request: web.Request) -> web.Response:
     """``/problems/{kind}``: what a problem type means and what to do about it."""
     kind = request.match_info["kind"]
@@ -159,7 +142,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_route("*", "/transfer/{route}/{path:.*}", transfer)
     app.router.add_route("*", "/v1/preflight/{route}", preflight)
     app.router.add_route("*", "/v1/preflight/{route}/{path:.*}", preflight)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
     app.router.add_get("/problems/{kind}", problem_page)
     app.router.add_get("/openapi.json", openapi)
