@@ -80,6 +80,11 @@ class AuditStore(Protocol):
 
     async def open(self) -> None: ...
 
+    async def ready(self) -> None:
+        """Return if the log is reachable and being sequenced; raise :class:`gateway.errors.AuditUnavailable`
+        saying why not."""
+        ...
+
     async def close(self) -> None:
         """Commit what is queued, then close."""
         ...

@@ -190,6 +190,15 @@ def channels(schema: str) -> tuple[str, str]:
     return f"audit_entries_{tag}", f"audit_sequenced_{tag}"
 
 
+# Whether any session holds the sequencer's lock: a 64-bit advisory key shows in pg_locks as classid (its high half)
+# and objid (its low half), with objsubid 1. The key is SQL of a fixed name, no value from outside.
+_SEQUENCER_HELD = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "  # noqa: S608
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    f"AND ((classid::bigint << 32) | objid::bigint) = {schema_lock_key('gateway.audit.sequencer')})"
+)
+
+
 def _unavailable(what: str, error: BaseException) -> AuditUnavailable:
     """The error a caller sees: the class of the database error only, never a DSN or a record."""
     return AuditUnavailable(f"{what}: {error.__class__.__name__}")
@@ -362,6 +371,21 @@ class PgAuditLog:
     def sequencing(self) -> bool:
         """Whether this node holds the sequencer's lock (it builds the tree, and signs checkpoints)."""
         return self._sequencing
+
+    async def ready(self) -> None:
+        """The database answers, and some node (this one or another) holds the sequencer's lock, so appends are
+        being given their indexes."""
+        if self._pool is None:
+            raise AuditUnavailable("the audit log is not open")
+        if self._sequencing:
+            return
+        try:
+            async with self._pool.connection() as conn:
+                row = await (await conn.execute(_SEQUENCER_HELD)).fetchone()
+        except (psycopg.Error, PoolTimeout) as e:
+            raise _unavailable("the audit database does not answer", e) from e
+        if row is None or not row[0]:
+            raise AuditUnavailable("no node is sequencing the audit log")
 
     def reader(self) -> PgAuditReader:
         """A read-only reader on a connection of its own, opened in the calling thread."""

@@ -184,6 +184,11 @@ class PgConsentStore:
             raise RuntimeError("the consent store is not open")
         return self._pool
 
+    async def ready(self) -> None:
+        """The database answers a query."""
+        async with self._connected().connection() as conn:
+            await conn.execute("SELECT 1")
+
     async def add(self, drafts: Iterable[ConsentDraft], at: datetime, sign: Sign) -> list[ConsentRecord]:
         """Store ``drafts`` in one transaction, each with a new UUID, recorded ``at``, and the receipt ``sign``
         makes for it; all or none."""

@@ -41,7 +41,7 @@ import structlog
 from psycopg import pq
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from gateway.errors import CountersUnavailable
 from gateway.ports import TransferEvent, YearCount
@@ -245,6 +245,14 @@ class PgCounterStore:
         if self._pool is None:
             raise RuntimeError("the counter store is not open")
         return self._pool
+
+    async def ready(self) -> None:
+        """The database answers a query."""
+        try:
+            async with self._connected().connection() as conn:
+                await conn.execute("SELECT 1")
+        except (psycopg.Error, PoolTimeout, RuntimeError) as e:
+            raise _unavailable(e) from e
 
     # -------------------------------------------------------------------------------------- the data path ---
 

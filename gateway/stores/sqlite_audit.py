@@ -306,6 +306,19 @@ class SqliteAuditLog:
         self._schedule()
         await flushed
 
+    async def ready(self) -> None:
+        """The file answers a query on the writer thread (behind any commit in progress)."""
+
+        def probe() -> None:
+            if self._db is None:
+                raise AuditUnavailable("the audit log is not open")
+            self._db.execute("SELECT 1")
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, probe)
+        except sqlite3.Error as e:
+            raise AuditUnavailable(f"the audit log does not answer: {e.__class__.__name__}") from e
+
     async def tip(self) -> tuple[int, bytes]:
         """The size and root of the committed tree, read on the writer thread so no commit is half seen."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._tip)

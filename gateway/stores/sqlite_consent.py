@@ -173,6 +173,10 @@ class SqliteConsentStore:
             raise RuntimeError("the consent store is not open")
         return self._db
 
+    async def ready(self) -> None:
+        """The file answers a query."""
+        await self._run(lambda: self._conn().execute("SELECT 1").fetchone())
+
     async def add(self, drafts: Iterable[ConsentDraft], at: datetime, sign: Sign) -> list[ConsentRecord]:
         """Store ``drafts`` in one transaction, each with a new UUID, recorded ``at``, and the receipt ``sign``
         makes for it; all or none."""

@@ -30,6 +30,7 @@ from typing import Literal, TypeVar
 
 import structlog
 
+from gateway.errors import CountersUnavailable
 from gateway.ports import TransferEvent, YearCount
 from gateway.stores.migrations import open_store
 
@@ -192,6 +193,13 @@ class SqliteCounterStore:
             db, self._db = self._db, None
             await self._run(db.close)
         self._executor.shutdown(wait=True)
+
+    async def ready(self) -> None:
+        """The file answers a query on the writer thread."""
+        try:
+            await self._run(lambda: self._conn().execute("SELECT 1").fetchone())
+        except (sqlite3.Error, RuntimeError) as e:
+            raise CountersUnavailable(f"the counters do not answer ({e.__class__.__name__})") from e
 
     async def _run(self, work: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)

@@ -22,7 +22,7 @@ from gateway.audit.publisher import CheckpointPublisher
 from gateway.auth import TokenVerifier, load_jwks
 from gateway.config import Config
 from gateway.consent.receipt import ReceiptSigner, load_receipt_signer
-from gateway.errors import ConfigError
+from gateway.errors import AuditUnavailable, ConfigError, CountersUnavailable
 from gateway.evidence import load_evidence_keys
 from gateway.keys import load_checkpoint_signer, load_pseudonym_keys, load_secret
 from gateway.metrics import CommitObservable, Metrics, count_reloads
@@ -31,7 +31,8 @@ from gateway.policy.bundle import load_public_keys
 from gateway.policy.compiled import CompiledPolicy
 from gateway.policy.live import Candidate, LivePolicy, Loaded, PolicyLoader
 from gateway.ports import AuditLog
-from gateway.stores.factory import open_stores
+from gateway.stores.audit_store import AuditStore
+from gateway.stores.factory import ConsentRegistry, CounterStatistics, open_stores
 from gateway.web import admin, audit_api, consent_api, handlers, observability, stats_api
 from gateway.web.consent_api import CONSENTS, RECEIPTS
 from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT, LIVE, PUBLISHER, SIGHUP_RELOAD, InFlight, SighupReload
@@ -130,6 +131,14 @@ def prepare(config: Config) -> Prepared:
     return Prepared(live, verifier, subject_key, loader, signer, receipts, shadow, keyring)
 
 
+async def _store_ready(store: AuditStore | ConsentRegistry | CounterStatistics) -> None:
+    """Readiness check of one store; the gateway's own words for why not (never a DSN or a database's message)."""
+    try:
+        await store.ready()
+    except (AuditUnavailable, CountersUnavailable) as e:
+        raise observability.NotReady(e.detail) from e
+
+
 async def _warn_daily(gw: Gateway) -> None:
     """Log the transfer mechanisms that expire within 60 working days: at start-up, then once a day (reloads log
     them too)."""
@@ -166,6 +175,8 @@ def build_app(
         app[AUDIT], app[CONSENTS], app[COUNTERS] = stores.audit, stores.consents, stores.counters
         if isinstance(stores.audit, CommitObservable):
             stores.audit.on_commit = metrics.audit_committed
+        for name, store in (("audit", stores.audit), ("consents", stores.consents), ("counters", stores.counters)):
+            app[observability.READY_CHECKS].append((name, partial(_store_ready, store)))
         session = new_session(config.limits.connect_timeout, config.limits.total_timeout)
         gw = Gateway(
             policy=prepared.policy,

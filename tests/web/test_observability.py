@@ -24,12 +24,14 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.config import Config
+from gateway.errors import CountersUnavailable
 from gateway.keys import SigningKey
 from gateway.telemetry import configure_logging
 from gateway.web import observability
 from gateway.web.app import build_app
 from gateway.web.observability import READY_CHECKS, NotReady
 from gateway.web.state import AUDIT, GATEWAY, IN_FLIGHT
+from gateway.web.stats_api import COUNTERS
 from tests.conftest import EMAIL, IDENTIFIERS, MOBILE, REPO, RESIDENT_ID, make_config
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
@@ -380,7 +382,7 @@ async def test_log_lines_carry_the_server_spans_ids(observed: Observed) -> None:
 
 
 async def test_health_and_readiness(observed: Observed) -> None:
-    """/healthz is up; /readyz is ready with the policy check; both answer even at the in-flight cap."""
+    """/healthz is up; /readyz is ready with the policy and store checks; both answer even at the in-flight cap."""
     in_flight = observed.app[IN_FLIGHT]
     in_flight.count = in_flight.cap  # as busy as it gets: transfers would be refused now
     status, _, raw = await observed.get("/healthz")
@@ -388,7 +390,9 @@ async def test_health_and_readiness(observed: Observed) -> None:
     status, _, raw = await observed.get("/readyz")
     doc = json.loads(raw)
     assert (status, doc["status"]) == (200, "ready")
-    assert doc["checks"]["policy"]["status"] == "pass"
+    assert {name: result["status"] for name, result in doc["checks"].items()} == dict.fromkeys(
+        ("policy", "audit", "consents", "counters"), "pass"
+    )
     assert doc["policy_revision"].startswith("sha256:")
     assert (await observed.get("/metrics"))[0] == 200
     in_flight.count = 0
@@ -407,9 +411,9 @@ async def test_readiness_fails_with_a_failing_check(observed: Observed, monkeypa
         raise NotReady("the audit log is not sequenced by this node")
 
     monkeypatch.setattr(observability, "READY_TIMEOUT", 0.05)
-    observed.app[READY_CHECKS].append(("audit", broken))
-    observed.app[READY_CHECKS].append(("consents", hangs))
-    observed.app[READY_CHECKS].append(("counters", says_why))
+    observed.app[READY_CHECKS].append(("broken", broken))
+    observed.app[READY_CHECKS].append(("hangs", hangs))
+    observed.app[READY_CHECKS].append(("says-why", says_why))
     status, headers, raw = await observed.get("/readyz")
     assert status == 503
     assert headers["Content-Type"].startswith("application/problem+json")
@@ -419,18 +423,21 @@ async def test_readiness_fails_with_a_failing_check(observed: Observed, monkeypa
         "title": "Service Unavailable",
         "status": 503,
     }
-    assert doc["detail"] == "not ready: audit, consents, counters failed"
+    assert doc["detail"] == "not ready: broken, hangs, says-why failed"
     checks = {name: {k: v for k, v in result.items() if k != "duration_ms"} for name, result in doc["checks"].items()}
     assert checks == {
         "policy": {"status": "pass"},
-        "audit": {"status": "fail", "error": "ConnectionError"},
-        "consents": {"status": "fail", "error": "no answer within 0.05 s"},
-        "counters": {"status": "fail", "error": "the audit log is not sequenced by this node"},
+        "audit": {"status": "pass"},
+        "consents": {"status": "pass"},
+        "counters": {"status": "pass"},
+        "broken": {"status": "fail", "error": "ConnectionError"},
+        "hangs": {"status": "fail", "error": "no answer within 0.05 s"},
+        "says-why": {"status": "fail", "error": "the audit log is not sequenced by this node"},
     }
     assert "s3cret" not in raw.decode()
     assert "s3cret" not in observed.log.getvalue()
     (warning,) = _logged(observed, "not_ready")
-    assert set(warning["failed"]) == {"audit", "consents", "counters"}
+    assert set(warning["failed"]) == {"broken", "hangs", "says-why"}
     await observed.get("/readyz")
     assert len(_logged(observed, "not_ready")) == 1  # a change is logged, not every probe
 
@@ -449,3 +456,20 @@ async def test_request_without_host_names_the_socket(observed: Observed) -> None
     attributes = dict(span.attributes or {})
     assert (attributes["server.address"], attributes["server.port"]) == ("127.0.0.1", int(port))
     assert attributes["network.protocol.version"] == "1.0"
+
+
+async def test_a_store_that_does_not_answer_makes_the_node_unready(
+    observed: Observed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store checks are the stores' own: a counter store that fails its probe fails readiness, in the
+    gateway's words."""
+
+    async def unreachable() -> None:
+        raise CountersUnavailable("the counters do not answer (OperationalError)")
+
+    monkeypatch.setattr(observed.app[COUNTERS], "ready", unreachable)
+    status, _, raw = await observed.get("/readyz")
+    doc = json.loads(raw)
+    assert (status, doc["detail"]) == (503, "not ready: counters failed")
+    assert doc["checks"]["counters"]["error"] == "the counters do not answer (OperationalError)"
+    assert doc["checks"]["audit"]["status"] == "pass"
