@@ -170,6 +170,39 @@ async def test_a_stalled_hold_makes_others_wait_only_so_long(
     assert _counted(pg_dsn)[0] == 3
 
 
+async def test_a_transfer_of_people_already_counted_waits_for_no_hold(
+    nodes: tuple[PgCounterStore, PgCounterStore], pg_dsn: str
+) -> None:
+    """Resending people counted before takes no lock, so it is decided while another node holds the year; its count
+    is the year's so far. A person already counted who now comes with sensitive data does wait for the hold."""
+    a, _ = nodes
+    impatient = PgCounterStore(pg_dsn, node="node-c", wait=0.3)
+    await impatient.open()
+    await _decide(a, EXPORTER, people([1, 2, 3]))
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def stalled() -> None:
+        async with a.counting(EXPORTER, YEAR, people([4])) as held:
+            held.reserve(people([4]))
+            entered.set()
+            await release.wait()
+
+    holding = asyncio.get_running_loop().create_task(stalled())
+    await entered.wait()
+    try:
+        async with asyncio.timeout(2):
+            async with impatient.counting(EXPORTER, YEAR, people([1, 2])) as held:
+                assert held.year_to_date(people([1, 2])) == (3, 0)
+                held.reserve(people([1, 2]))
+            with pytest.raises(CountersUnavailable, match="LockNotAvailable"):
+                await _decide(impatient, EXPORTER, people([1], sensitive=True))
+    finally:
+        release.set()
+        await holding
+    await impatient.close()
+    assert _counted(pg_dsn)[:2] == (4, 0)
+
+
 async def _decide(store: PgCounterStore, exporter: str, subjects: dict[str, bool]) -> None:
     async with store.counting(exporter, YEAR, subjects) as held:
         held.reserve(subjects)
