@@ -10,6 +10,7 @@ into an RFC 9457 problem document, and a human explanation that never quotes per
     +-- Overloaded               too many transfers in flight (503, Retry-After)
     +-- AuditUnavailable         the audit log cannot take a record; nothing is forwarded (503)
     +-- CountersUnavailable      the year's counts cannot be saved; nothing is forwarded (503)
+    +-- ConsentsUnavailable      the consent registry cannot be read; nothing is decided (503)
     +-- UpstreamFailed           the recipient refused, reset or timed out (502 / 504)
     +-- AuditCorrupt             a stored audit trail does not verify (index, expected and calculated hashes)
 
@@ -25,6 +26,7 @@ __all__ = [
     "AuditCorrupt",
     "AuditUnavailable",
     "ConfigError",
+    "ConsentsUnavailable",
     "CountersUnavailable",
     "GatewayError",
     "Overloaded",
@@ -78,6 +80,11 @@ PROBLEMS: dict[str, ProblemKind] = {
     ),
     "overloaded": ProblemKind(503, "Gateway at capacity", "Retry after the number of seconds in Retry-After."),
     "audit-unavailable": ProblemKind(503, "Audit log unavailable", "Nothing was forwarded; retry later."),
+    "consents-unavailable": ProblemKind(
+        503,
+        "Consent registry unavailable",
+        "Nothing was decided or forwarded: consents could not be read; retry later.",
+    ),
     "counters-unavailable": ProblemKind(
         503, "Volume counters unavailable", "Nothing was forwarded: the individuals could not be counted; retry later."
     ),
@@ -177,6 +184,13 @@ class CountersUnavailable(_ProblemError):
 
     def __init__(self, detail: str) -> None:
         super().__init__("counters-unavailable", detail)
+
+
+class ConsentsUnavailable(_ProblemError):
+    """The consent registry could not be read, so the transfer cannot be decided."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("consents-unavailable", detail)
 
 
 class AuditUnavailable(_ProblemError):

@@ -35,6 +35,7 @@ from gateway.config import Limits, Route
 from gateway.errors import (
     PROBLEMS,
     AuditUnavailable,
+    ConsentsUnavailable,
     CountersUnavailable,
     GatewayError,
     Overloaded,
@@ -179,9 +180,9 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
     with _step(gw, "gateway.classify"):
         found = flag_minors(policy.classifier.scan(doc), now.astimezone(CORRIDOR_TIME).date())  # (3)
         classification = with_declared(found, declared)
-    with _step(gw, "gateway.facts"):
-        people = await _gather(gw, transfer, classification, policy)  # (4)
     try:
+        with _step(gw, "gateway.facts"):
+            people = await _gather(gw, transfer, classification, policy)  # (4)
         with _step(gw, "gateway.decide"):
             decision, facts = await _decide(gw, policy, transfer, classification, people, counted=not req.preflight)
             edits = plan_edits(classification, decision.obligations, doc, decision.dropped) if decision.allowed else ()
@@ -195,7 +196,7 @@ async def run(gw: Gateway, req: IncomingRequest) -> Answer:
         with _step(gw, "gateway.audit_decision"):
             # (6), and the individuals an allowed transfer counts: both durable, in parallel, before anything leaves
             index, _ = await asyncio.gather(gw.audit.append(leaf, sealed=sealed), _save_counts(gw, transfer, decision))
-    except (AuditUnavailable, CountersUnavailable) as e:  # the counters unreachable (5), or a record not durable (6)
+    except (AuditUnavailable, ConsentsUnavailable, CountersUnavailable) as e:  # a store unreachable (4-5), or (6)
         return _problem(e.kind, e.detail, decision_id, transfer=transfer, classification=classification)
     if not decision.allowed:
         return _denied(decision, transfer, classification, index)  # (10) refused: nothing leaves

@@ -20,6 +20,7 @@ from gateway.model import Classification, Json
 from gateway.pipeline import Gateway, IncomingRequest, run
 from gateway.ports import UpstreamRequest, UpstreamResponse
 from gateway.stores.memory import MemoryCounters
+from gateway.stores.sqlite_consent import SqliteConsentStore
 from gateway.web.app import prepare
 from tests.conftest import MOBILE, make_config
 
@@ -182,3 +183,18 @@ async def test_the_policys_classifier_classifies(tmp_path: Path, signing_key: Si
     answer = await run(gateway, _request(token, {"mobile": MOBILE}))
     assert answer.status == 200
     assert seen == [{"mobile": MOBILE}]
+
+
+async def test_a_consent_registry_that_cannot_be_read_decides_nothing(
+    tmp_path: Path, signing_key: SigningKey, token: str
+) -> None:
+    """The real SQLite registry, closed under the gateway (its disk gone): 503 consents-unavailable, nothing
+    forwarded, and no decision taken without the consents it should have seen."""
+    journal = Journal()
+    registry = SqliteConsentStore(tmp_path / "consents.sqlite3")  # never opened: every read fails
+    gw = replace(_gateway(tmp_path, signing_key, journal), consents=registry)
+    answer = await run(gw, _request(token, {"mobile": MOBILE}))
+    assert (answer.status, answer.problem) == (503, "consents-unavailable")
+    assert journal.forwarded == []
+    assert journal.events == []
+    assert MOBILE not in answer.body.decode()

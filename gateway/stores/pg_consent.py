@@ -19,10 +19,12 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from gateway.audit.record import timestamp
 from gateway.consent.validate import ConsentDraft, ConsentRecord
+from gateway.errors import ConsentsUnavailable
 from gateway.model import Consent
 from gateway.stores.postgres import migrate, open_pool
 from gateway.stores.sqlite_consent import Sign
@@ -228,8 +230,11 @@ class PgConsentStore:
         """Every consent ``exporter`` holds for each of ``subject_hashes``, withdrawn and expired ones included."""
         if not subject_hashes:
             return {}
-        async with self._connected().connection() as conn:
-            rows = await (await conn.execute(_FACTS, (exporter, list(subject_hashes)))).fetchall()
+        try:
+            async with self._connected().connection() as conn:
+                rows = await (await conn.execute(_FACTS, (exporter, list(subject_hashes)))).fetchall()
+        except (psycopg.Error, RuntimeError) as e:  # PoolTimeout is a psycopg.Error; RuntimeError: not open
+            raise ConsentsUnavailable(f"the consent registry cannot be read ({e.__class__.__name__})") from e
         sets = self._sets
         found: dict[str, list[Consent]] = {}
         for hashed, cid, recipients, purposes, categories, separate, given_by, notice, given, expires, gone in rows:

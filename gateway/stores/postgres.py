@@ -38,6 +38,7 @@ async def open_pool(dsn: str, *, name: str, min_size: int = 1, max_size: int = 8
         min_size=min_size,
         max_size=max_size,
         kwargs={"autocommit": True},
+        check=AsyncConnectionPool.check_connection,  # a connection that died idle is replaced, not handed out
         name=name,
         open=False,
         timeout=10.0,

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from gateway.audit.record import timestamp
 from gateway.consent.validate import ConsentDraft, ConsentRecord
+from gateway.errors import ConsentsUnavailable
 from gateway.model import Consent
 from gateway.stores.migrations import open_store
 
@@ -225,7 +226,10 @@ class SqliteConsentStore:
         """Every consent ``exporter`` holds for each of ``subject_hashes``, withdrawn and expired ones included."""
         if not subject_hashes:
             return {}
-        return await self._run(partial(self._lookup_sync, exporter, subject_hashes))
+        try:
+            return await self._run(partial(self._lookup_sync, exporter, subject_hashes))
+        except (sqlite3.Error, RuntimeError) as e:  # RuntimeError: the store is not open
+            raise ConsentsUnavailable(f"the consent registry cannot be read ({e.__class__.__name__})") from e
 
     def _lookup_sync(self, exporter: str, hashes: Collection[str]) -> dict[str, tuple[Consent, ...]]:
         sets, parse = self._sets, datetime.fromisoformat
