@@ -20,6 +20,7 @@ import asyncio
 import hashlib
 import itertools
 import json
+import time
 from collections.abc import Coroutine, Generator, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from gateway.audit.checkpoint import Checkpoint
 from gateway.audit.merkle import EMPTY_ROOT, completed_nodes, range_hash
 from gateway.audit.note import NoteInvalid, NoteVerifier, open_note
 from gateway.errors import AuditCorrupt, AuditUnavailable, ConfigError
+from gateway.metrics import AuditCommitObserver
 from gateway.stores.pg_audit_read import PgAuditReader
 from gateway.stores.postgres import migrate, open_pool, schema_lock_key
 from gateway.stores.sqlite_audit import FileVerified
@@ -282,6 +284,7 @@ class PgAuditLog:
         self._notified = 0  # sequencing notifications received
         self._recent: dict[int, int] = {}  # entry id -> index, of records this node sequenced before knowing the id
         self.batches = 0  # insert commits made by this node
+        self.on_commit: AuditCommitObserver | None = None  # told each commit's group size and seconds (metrics)
         # sequencing (while this node holds the lock)
         self._sequencing = False
         self._wake = asyncio.Event()
@@ -473,6 +476,7 @@ class PgAuditLog:
 
     async def _write(self, batch: list[_Entry]) -> None:
         notified = self._notified
+        started = time.perf_counter()
         try:
             ids = await self._insert(batch)
         except Exception as e:  # noqa: BLE001 - whatever the fault, the batch's writers get an answer
@@ -484,6 +488,11 @@ class PgAuditLog:
                 self._settle(entry, e)
         else:
             self.batches += 1
+            if self.on_commit is not None:
+                try:
+                    self.on_commit(len(batch), time.perf_counter() - started)
+                except Exception as e:  # noqa: BLE001 - a metrics fault must never fail the log
+                    _log.error("audit_commit_observer_failed", error=e.__class__.__name__)
             deadline = asyncio.get_running_loop().time() + self._timeout
             for entry, entry_id in zip(batch, ids, strict=True):
                 entry.id, entry.deadline = entry_id, deadline

@@ -15,6 +15,7 @@ import pytest
 from gateway.audit.checkpoint import Checkpoint
 from gateway.audit.merkle import completed_nodes, leaf_hash, root, verify_consistency, verify_inclusion
 from gateway.audit.note import NoteSigner
+from gateway.metrics import CommitObservable
 from gateway.stores.audit_store import AuditReading, AuditStore, RecordFilter
 from gateway.stores.pg_audit import PgAuditLog, verify_database
 from gateway.stores.sqlite_audit import FileVerified, SqliteAuditLog, verify_file
@@ -251,3 +252,16 @@ async def test_enqueued_records_are_committed_on_close(backend: Backend) -> None
         store.enqueue(_leaf(i))
     await store.close()
     assert backend.verify().records == 4
+
+
+async def test_every_commit_is_reported_to_the_observer(store: AuditStore) -> None:
+    """The metrics' observer hears each commit once, with its group size: the sizes add up to the records."""
+    assert isinstance(store, CommitObservable)
+    heard: list[tuple[int, float]] = []
+    store.on_commit = lambda size, seconds: heard.append((size, seconds))
+    await asyncio.gather(*(store.append(_leaf(n)) for n in range(40)))
+    store.enqueue(_leaf(40))
+    await store.flush()
+    assert sum(size for size, _ in heard) == 41
+    assert all(size >= 1 and seconds >= 0 for size, seconds in heard)
+    assert len(heard) < 41  # concurrent appends shared commits
