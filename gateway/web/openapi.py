@@ -250,8 +250,20 @@ OPENAPI: dict[str, Any] = {
         "/healthz": {"get": {"summary": "The process is up.", "responses": {"200": {"description": "Up."}}}},
         "/readyz": {
             "get": {
-                "summary": "Policy loaded and audit log open.",
-                "responses": {"200": {"description": "Ready."}, "503": {"description": "Starting."}},
+                "summary": "Policy loaded, every store answers, and some node sequences the audit log.",
+                "responses": {
+                    "200": {"description": "Ready: each check passed (`checks`)."},
+                    "503": {
+                        "description": "Not ready: a problem document naming each failed check.",
+                        "content": {"application/problem+json": {"schema": {"type": "object"}}},
+                    },
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics (no personal data in any label; restrict access at the network).",
+                "responses": {"200": {"description": "The text exposition format.", "content": {"text/plain": {}}}},
             }
         },
         "/v1/admin/policy": {
