@@ -46,7 +46,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from gateway.errors import CountersUnavailable
 from gateway.ports import TransferEvent, YearCount
 from gateway.stores.postgres import migrate, open_pool
-from gateway.stores.sqlite_counters import ExporterStats, _assemble, _digests
+from gateway.stores.sqlite_counters import ExporterStats, _assemble, _digests, tally_keys
 
 __all__ = ["SCRIPTS", "PgCounterStore"]
 
@@ -374,11 +374,7 @@ class PgCounterStore:
 
     def record_transfer(self, event: TransferEvent) -> None:
         """Tally one decided transfer: as a transfer, under each of its categories, and under its mechanism."""
-        base = (event.exporter, event.year, event.recipient, int(event.allowed))
-        keys = [(*base, "transfers", "")]
-        keys.extend((*base, "category", c) for c in sorted(set(event.categories)))
-        keys.append((*base, "mechanism", event.mechanism or ""))
-        for key in keys:
+        for key in tally_keys(event):
             self._deltas[key] += 1
         self._schedule(self._linger)
 

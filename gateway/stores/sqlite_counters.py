@@ -34,7 +34,7 @@ from gateway.errors import CountersUnavailable
 from gateway.ports import TransferEvent, YearCount
 from gateway.stores.migrations import open_store
 
-__all__ = ["SCRIPTS", "ExporterStats", "SqliteCounterStore", "Tally"]
+__all__ = ["SCRIPTS", "ExporterStats", "SqliteCounterStore", "Tally", "tally_keys"]
 
 SCRIPTS: tuple[str, ...] = (
     # 1: the individuals each exporter has sent abroad per calendar year (China Standard Time), by keyed hash.
@@ -123,6 +123,15 @@ class ExporterStats:
     by_recipient: dict[str, Tally] = field(default_factory=dict)
     by_category: dict[str, Tally] = field(default_factory=dict)
     by_mechanism: dict[str | None, Tally] = field(default_factory=dict)
+
+
+def tally_keys(event: TransferEvent) -> list[_TallyKey]:
+    """The tally rows one decided transfer adds 1 to: as a transfer, under each category, under its mechanism."""
+    base = (event.exporter, event.year, event.recipient, int(event.allowed))
+    keys = [(*base, "transfers", "")]
+    keys.extend((*base, "category", c) for c in sorted(set(event.categories)))
+    keys.append((*base, "mechanism", event.mechanism or ""))
+    return keys
 
 
 def _digests(subjects: Mapping[str, bool]) -> dict[bytes, bool]:
@@ -275,11 +284,7 @@ class SqliteCounterStore:
 
     def record_transfer(self, event: TransferEvent) -> None:
         """Tally one decided transfer: as a transfer, under each of its categories, and under its mechanism."""
-        base = (event.exporter, event.year, event.recipient, int(event.allowed))
-        keys = [(*base, "transfers", "")]
-        keys.extend((*base, "category", c) for c in sorted(set(event.categories)))
-        keys.append((*base, "mechanism", event.mechanism or ""))
-        for key in keys:
+        for key in tally_keys(event):
             self._tallies[key] += 1
             self._deltas[key] += 1
         self._schedule()
